@@ -1,0 +1,273 @@
+"""Load the YAML knowledge base and validate it, failing fast with errors that name file, entry and field."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import Entry, Fact, Fallback, KnowledgeBase, Source, Topic
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+MIN_QUESTIONS = 5
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SOURCE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+try:  # the C loader is several times faster; fall back where libyaml is absent
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _YamlLoader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation error, located by file, entry and field."""
+
+    file: str
+    entry: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.entry:
+            where += f": entry {self.entry!r}"
+        if self.field:
+            where += f": field {self.field!r}"
+        return f"{where}: {self.message}"
+
+
+class KnowledgeBaseError(Exception):
+    """The knowledge base did not validate; `problems` lists every error found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"knowledge base has {len(problems)} error(s):\n{lines}")
+
+
+class _Collector:
+    """Accumulate problems so one run reports all of them, not just the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, entry: str | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(file, entry, field, message))
+
+
+def _read_yaml(path: Path, errors: _Collector) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.add(path.name, None, None, f"cannot read file: {exc}")
+        return None
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.add(path.name, None, None, f"invalid YAML{at}: {problem}")
+        return None
+
+
+def _text(value: Any, file: str, entry: str | None, field: str, errors: _Collector, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors.add(file, entry, field, "must be a non-empty string")
+        return None
+    return value.strip()
+
+
+def _load_sources(path: Path, errors: _Collector) -> dict[str, Source]:
+    data = _read_yaml(path, errors)
+    if data is None:
+        if path.exists():
+            return {}
+        errors.add(path.name, None, None, "file is missing")
+        return {}
+    items = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        errors.add(path.name, None, "sources", "must be a non-empty list")
+        return {}
+    sources: dict[str, Source] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.add(path.name, f"#{i + 1}", None, "must be a mapping")
+            continue
+        sid = item.get("id")
+        name = sid if isinstance(sid, str) else f"#{i + 1}"
+        if not isinstance(sid, str) or not _SOURCE_ID_RE.match(sid):
+            errors.add(path.name, name, "id", "must be lower-case letters, digits and hyphens")
+            continue
+        if sid in sources:
+            errors.add(path.name, name, "id", "duplicate source id")
+            continue
+        file = _text(item.get("file"), path.name, name, "file", errors)
+        title = _text(item.get("title"), path.name, name, "title", errors, optional=True)
+        publisher = _text(item.get("publisher"), path.name, name, "publisher", errors, optional=True)
+        date = _text(str(item["date"]) if item.get("date") is not None else None, path.name, name, "date", errors)
+        label = _text(item.get("label"), path.name, name, "label", errors)
+        if file and date and label:
+            sources[sid] = Source(id=sid, file=file, title=title, publisher=publisher, date=date, label=label)
+    return sources
+
+
+def _load_facts(
+    raw: Any, reply: str | None, file: str, entry: str, sources: dict[str, Source], errors: _Collector
+) -> tuple[Fact, ...]:
+    if not isinstance(raw, list) or not raw:
+        errors.add(file, entry, "facts", "must be a non-empty list of cited facts")
+        return ()
+    facts: list[Fact] = []
+    for j, item in enumerate(raw):
+        where = f"facts[{j}]"
+        if not isinstance(item, dict):
+            errors.add(file, entry, where, "must be a mapping with figure, measures and source")
+            continue
+        figure = _text(item.get("figure"), file, entry, f"{where}.figure", errors)
+        measures = _text(item.get("measures"), file, entry, f"{where}.measures", errors)
+        as_of_raw = item.get("as_of")
+        as_of = _text(str(as_of_raw) if as_of_raw is not None else None, file, entry, f"{where}.as_of", errors, optional=True)
+        sid = item.get("source")
+        source = sources.get(sid) if isinstance(sid, str) else None
+        if source is None:
+            errors.add(file, entry, f"{where}.source", f"unknown source id {sid!r}")
+        if figure and reply and figure not in reply:
+            errors.add(file, entry, f"{where}.figure", f"figure {figure!r} does not appear in the reply")
+        if figure and measures and source:
+            facts.append(Fact(figure=figure, measures=measures, source=source, as_of=as_of))
+    return tuple(facts)
+
+
+def _load_topic(
+    path: Path,
+    sources: dict[str, Source],
+    entries: dict[str, Entry],
+    entry_files: dict[str, str],
+    errors: _Collector,
+) -> Topic | None:
+    data = _read_yaml(path, errors)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        errors.add(path.name, None, None, "must be a mapping with 'topic' and 'entries'")
+        return None
+    topic_raw = data.get("topic")
+    if not isinstance(topic_raw, dict):
+        errors.add(path.name, None, "topic", "must be a mapping with id and title")
+        return None
+    topic_id = topic_raw.get("id")
+    if not isinstance(topic_id, str) or not _ID_RE.match(topic_id):
+        errors.add(path.name, None, "topic.id", "must be snake_case")
+        return None
+    title = _text(topic_raw.get("title"), path.name, None, "topic.title", errors)
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        errors.add(path.name, None, "entries", "must be a non-empty list")
+        return None
+    ids: list[str] = []
+    for i, item in enumerate(raw_entries):
+        if not isinstance(item, dict):
+            errors.add(path.name, f"#{i + 1}", None, "must be a mapping")
+            continue
+        eid = item.get("id")
+        name = eid if isinstance(eid, str) else f"#{i + 1}"
+        if not isinstance(eid, str) or not _ID_RE.match(eid):
+            errors.add(path.name, name, "id", "must be snake_case")
+            continue
+        if eid in entry_files:
+            errors.add(path.name, eid, "id", f"duplicate id (first defined in {entry_files[eid]})")
+            continue
+        entry_files[eid] = path.name
+        questions_raw = item.get("questions")
+        questions: list[str] = []
+        if not isinstance(questions_raw, list):
+            errors.add(path.name, eid, "questions", "must be a list of strings")
+        else:
+            for k, q in enumerate(questions_raw):
+                text = _text(q, path.name, eid, f"questions[{k}]", errors)
+                if text:
+                    questions.append(text)
+            if len(questions) < MIN_QUESTIONS:
+                errors.add(path.name, eid, "questions", f"needs at least {MIN_QUESTIONS} example questions, has {len(questions)}")
+        reply = _text(item.get("reply"), path.name, eid, "reply", errors)
+        facts = _load_facts(item.get("facts"), reply, path.name, eid, sources, errors)
+        related_raw = item.get("related", [])
+        if not isinstance(related_raw, list) or not all(isinstance(r, str) for r in related_raw):
+            errors.add(path.name, eid, "related", "must be a list of entry ids")
+            related_raw = []
+        unknown = set(item) - {"id", "questions", "reply", "facts", "related"}
+        if unknown:
+            errors.add(path.name, eid, None, f"unknown field(s): {', '.join(sorted(unknown))}")
+        if reply and facts and len(questions) >= MIN_QUESTIONS:
+            entries[eid] = Entry(
+                id=eid, topic_id=topic_id, questions=tuple(questions), reply=reply, facts=facts, related=tuple(related_raw)
+            )
+            ids.append(eid)
+    if not title:
+        return None
+    return Topic(id=topic_id, title=title, entry_ids=tuple(ids))
+
+
+def _load_fallback(path: Path, sources: dict[str, Source], errors: _Collector) -> Fallback | None:
+    data = _read_yaml(path, errors)
+    if data is None:
+        if not path.exists():
+            errors.add(path.name, None, None, "file is missing")
+        return None
+    if not isinstance(data, dict):
+        errors.add(path.name, None, None, "must be a mapping with reply and facts")
+        return None
+    reply = _text(data.get("reply"), path.name, "fallback", "reply", errors)
+    facts = _load_facts(data.get("facts"), reply, path.name, "fallback", sources, errors)
+    if reply and facts:
+        return Fallback(reply=reply, facts=facts)
+    return None
+
+
+def check_knowledge_base(data_dir: Path = DATA_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load and validate every file, returning the knowledge base (if valid) and every problem found."""
+    errors = _Collector()
+    sources = _load_sources(data_dir / "sources.yaml", errors)
+    entries: dict[str, Entry] = {}
+    entry_files: dict[str, str] = {}
+    topics: list[Topic] = []
+    topic_paths = sorted((data_dir / "topics").glob("*.yaml"))
+    if not topic_paths:
+        errors.add("topics/", None, None, "no topic files found")
+    topic_ids: set[str] = set()
+    for path in topic_paths:
+        topic = _load_topic(path, sources, entries, entry_files, errors)
+        if topic is None:
+            continue
+        if topic.id in topic_ids:
+            errors.add(path.name, None, "topic.id", f"duplicate topic id {topic.id!r}")
+            continue
+        topic_ids.add(topic.id)
+        topics.append(topic)
+    for entry in entries.values():
+        for rid in entry.related:
+            if rid not in entries and rid not in entry_files:
+                errors.add(entry_files[entry.id], entry.id, "related", f"unknown entry id {rid!r}")
+    fallback = _load_fallback(data_dir / "fallback.yaml", sources, errors)
+    if errors.problems or fallback is None:
+        return None, errors.problems
+    return KnowledgeBase(sources=sources, topics=tuple(topics), entries=entries, fallback=fallback), []
+
+
+def load_knowledge_base(data_dir: Path = DATA_DIR) -> KnowledgeBase:
+    """Load and validate the knowledge base, raising KnowledgeBaseError listing every problem."""
+    kb, problems = check_knowledge_base(data_dir)
+    if kb is None:
+        raise KnowledgeBaseError(problems)
+    logger.debug("loaded %d entries in %d topics", len(kb.entries), len(kb.topics))
+    return kb
