@@ -1,0 +1,132 @@
+"""All settings, read from the environment (and an optional .env file) in this one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+SECRET_FIELDS = frozenset({"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret"})
+
+
+class ConfigError(ValueError):
+    """A setting has a value the assistant cannot use; the message names the variable."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Return KEY=VALUE pairs from a .env file: comments, blank lines and `export ` prefixes allowed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The effective configuration; see the README's table of environment variables."""
+
+    telegram_bot_token: str | None = None
+    telegram_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_keys: tuple[str, ...] = ()
+    rate_limit_per_minute: int = 60
+    chat_rate_limit_per_minute: int = 20
+    escalation_webhook_url: str | None = None
+    escalation_webhook_secret: str | None = None
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        """Read settings from the environment, with a .env file filling in what the environment lacks."""
+        env: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
+        env.update(os.environ if environ is None else environ)
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        if token is not None and (":" not in token or any(c.isspace() for c in token)):
+            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
+        secret = env.get("WEBHOOK_SECRET", "").strip() or None
+        if secret is not None and (len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)):
+            raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
+        keys = tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip())
+        return cls(
+            telegram_bot_token=token,
+            telegram_base_url=_url(env, "TELEGRAM_BASE_URL"),
+            webhook_url=_url(env, "WEBHOOK_URL"),
+            webhook_secret=secret,
+            host=env.get("HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "PORT", 8080, 1, 65535),
+            api_keys=keys,
+            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60, 1, 100_000),
+            chat_rate_limit_per_minute=_int(env, "CHAT_RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
+            escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
+            escalation_webhook_secret=env.get("ESCALATION_WEBHOOK_SECRET", "").strip() or None,
+            log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+            log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+        )
+
+    def with_webhook_secret(self) -> Settings:
+        """Return settings with a webhook secret, generating a random one when none was configured."""
+        if self.webhook_secret:
+            return self
+        return replace(self, webhook_secret=secrets.token_urlsafe(32))
+
+    def masked(self) -> dict[str, Any]:
+        """Return the settings as a dict safe to print: secrets shown only as set or not."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                if isinstance(value, tuple):
+                    value = f"<{len(value)} set>" if value else None
+                else:
+                    value = "<set>" if value else None
+            out[f.name] = value
+        return out

@@ -1,0 +1,6 @@
+"""Match Chinese questions against the knowledge base and decide: answer, suggest or fall back."""
+
+from intents.engine import Answer, Engine, Outcome, Suggestion, Thresholds
+from intents.matcher import Candidate
+
+__all__ = ["Answer", "Candidate", "Engine", "Outcome", "Suggestion", "Thresholds"]

@@ -1,0 +1,192 @@
+"""The one function every adapter calls: a question in, a cited answer (or an honest fallback) out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from intents.analyzer import Analyzer
+from intents.lexicon import Lexicon
+from intents.matcher import Candidate, IntentDoc, Matcher
+from intents.normalize import clean_input
+from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
+from knowledge.export import source_to_dict
+from knowledge.model import distinct_sources
+
+logger = logging.getLogger(__name__)
+
+EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
+SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
+SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
+
+
+class Outcome(StrEnum):
+    """What kind of reply the engine gives."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    FALLBACK = "fallback"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The decision rule's knobs, tuned on the evaluation sets (see README)."""
+
+    answer: float = 70.0
+    """Minimum score to answer."""
+    suggest: float = 55.0
+    """Minimum score for an intent to be offered as a suggestion."""
+    margin: float = 4.0
+    """An answer needs this lead over the next intent; closer than that, the user chooses."""
+    sure: float = 92.0
+    """At or above this score the best intent is answered whatever the margin."""
+    min_coverage: float = 0.75
+    """An answer must explain at least this weighted share of the question's words."""
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An intent offered when the engine is unsure, with the question that names it."""
+
+    intent: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The engine's reply to one question, with everything an adapter needs to render it."""
+
+    question: str
+    outcome: Outcome
+    reply: str
+    """The reply body, without the source line."""
+    score: float
+    entry: Entry | None = None
+    facts: tuple[Fact, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+
+    @property
+    def intent(self) -> str | None:
+        """Return the answered intent's id, or None when nothing was answered."""
+        return self.entry.id if self.entry is not None and self.outcome is Outcome.ANSWER else None
+
+    @property
+    def fallback(self) -> bool:
+        """Return True when the question was not answered from the knowledge base."""
+        return self.outcome in (Outcome.FALLBACK, Outcome.SUGGEST)
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        """Return the cited figures, verbatim."""
+        return tuple(dict.fromkeys(f.figure for f in self.facts))
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Return the cited sources, newest first."""
+        return distinct_sources(self.facts)
+
+    @property
+    def source_line(self) -> str:
+        """Return the citation shown under the reply, empty when nothing is cited."""
+        if not self.sources:
+            return ""
+        return "来源：" + "；".join(s.label for s in self.sources)
+
+    @property
+    def text(self) -> str:
+        """Return the full plain-text reply as a user sees it."""
+        body = self.reply
+        if self.suggestions:
+            lines = [f"{i}. {s.question}" for i, s in enumerate(self.suggestions, 1)]
+            body = "\n".join([SUGGEST_HEADER, *lines, SUGGEST_FOOTER])
+        return f"{body}\n（{self.source_line}）" if self.source_line else body
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape shared by `ask --json` and the HTTP API."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "intent": self.intent,
+            "score": round(self.score, 1),
+            "fallback": self.fallback,
+            "figures": list(self.figures),
+            "sources": [source_to_dict(s) for s in self.sources],
+            "suggestions": [{"intent": s.intent, "question": s.question} for s in self.suggestions],
+        }
+
+
+class Engine:
+    """Answers questions from a validated knowledge base; knows nothing of Telegram or HTTP."""
+
+    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds | None = None, lexicon: Lexicon | None = None) -> None:
+        self.kb = kb
+        self.thresholds = thresholds or Thresholds()
+        terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
+        self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms))
+        docs = (IntentDoc(id=e.id, questions=e.questions, reply=e.reply) for e in kb.entries.values())
+        self.matcher = Matcher(self.analyzer, docs)
+        logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
+
+    @classmethod
+    def load(cls, thresholds: Thresholds | None = None) -> Engine:
+        """Load and validate the packaged knowledge base and build the engine on it."""
+        return cls(load_knowledge_base(), thresholds)
+
+    def rank(self, question: str, *, limit: int = 5) -> list[Candidate]:
+        """Return the best-scoring intents for a question (for diagnostics and evaluation)."""
+        return self.matcher.rank(self.analyzer.analyze(question), limit=limit)
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question: a cited reply, suggestions when unsure, or the 12345 fallback."""
+        cleaned = clean_input(question)
+        analysis = self.analyzer.analyze(cleaned)
+        if not analysis.tokens:
+            if not analysis.normalized:
+                return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0)
+            return self._fallback(cleaned, 0.0)
+        candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
+        return self.decide(cleaned, candidates)
+
+    def decide(self, question: str, candidates: list[Candidate]) -> Answer:
+        """Apply the decision rule to ranked candidates."""
+        t = self.thresholds
+        eligible = [c for c in candidates if c.coverage >= t.min_coverage]
+        if not eligible:
+            return self._fallback(question, candidates[0].score if candidates else 0.0)
+        best = eligible[0]
+        runner_up = eligible[1].score if len(eligible) > 1 else 0.0
+        if best.score >= t.answer and (best.score >= t.sure or best.score - runner_up >= t.margin):
+            return self.answer_entry(best.intent, question=question, score=best.score)
+        offered = [c for c in eligible if c.score >= t.suggest][: t.max_suggestions]
+        if offered:
+            suggestions = tuple(Suggestion(c.intent, self.kb.entries[c.intent].questions[0]) for c in offered)
+            hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
+            return Answer(
+                question=question,
+                outcome=Outcome.SUGGEST,
+                reply=SUGGEST_HEADER,
+                score=best.score,
+                facts=hotline,
+                suggestions=suggestions,
+            )
+        return self._fallback(question, best.score)
+
+    def answer_entry(self, intent: str, *, question: str | None = None, score: float = 100.0) -> Answer:
+        """Return the cited answer of one entry, as when a user picks a suggestion; KeyError if unknown."""
+        entry = self.kb.entries[intent]
+        return Answer(
+            question=question if question is not None else entry.questions[0],
+            outcome=Outcome.ANSWER,
+            reply=entry.reply,
+            score=score,
+            entry=entry,
+            facts=entry.facts,
+        )
+
+    def _fallback(self, question: str, score: float) -> Answer:
+        fb = self.kb.fallback
+        return Answer(question=question, outcome=Outcome.FALLBACK, reply=fb.reply, score=score, facts=fb.facts)

@@ -1,0 +1,114 @@
+"""The matching vocabulary: segmentation dictionary, domain words, synonyms, stop words, word weights, pinyin."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+import yaml
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+INTERROGATIVES = frozenset({"多久", "多少", "何时", "哪里", "什么", "怎么"})
+"""Canonical question words (synonyms.yaml maps the variants): they carry intent but little topic."""
+
+_INTERROGATIVE_WEIGHT = 0.3
+_MIN_WEIGHT = 0.1
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def _read_words(path: Path) -> list[str]:
+    words: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        words.extend(line.split())
+    return words
+
+
+def _cache_dir() -> str:
+    """Return where jieba may keep its prefix-dictionary cache (JIEBA_CACHE_DIR, else the temp dir)."""
+    return os.environ.get("JIEBA_CACHE_DIR") or tempfile.gettempdir()
+
+
+@dataclass(slots=True)
+class Lexicon:
+    """Everything the analyzer needs to know about words; built once and shared."""
+
+    tokenizer: jieba.Tokenizer
+    total_freq: int
+    synonyms: dict[str, str]
+    stopwords: frozenset[str]
+    domain_words: frozenset[str]
+    pinyin: dict[str, str]
+    _weights: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = ()) -> Lexicon:
+        """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms)."""
+        tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
+        tokenizer.tmp_dir = _cache_dir()
+        tokenizer.initialize()
+        total = int((data_dir / "base_dict_total.txt").read_text(encoding="utf-8").strip())
+        raw_synonyms = yaml.safe_load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"))
+        synonyms: dict[str, str] = {}
+        for canonical, variants in raw_synonyms.items():
+            canonical = str(canonical)
+            synonyms[canonical] = canonical
+            for variant in variants:
+                synonyms[str(variant)] = canonical
+        domain: set[str] = set()
+        for path in sorted(data_dir.glob("domain_words*.txt")):
+            domain.update(_read_words(path))
+        domain.update(w for w in extra_words if len(w) >= 2)
+        domain.update(c for c in synonyms.values())
+        for word in sorted(domain):
+            # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
+            tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
+        pinyin: dict[str, str] = {}
+        for line in (data_dir / "pinyin.txt").read_text(encoding="utf-8").splitlines():
+            ch, _, reading = line.partition(" ")
+            pinyin[ch] = reading
+        return cls(
+            tokenizer=tokenizer,
+            total_freq=total,
+            synonyms=synonyms,
+            stopwords=frozenset(_read_words(data_dir / "stopwords.txt")),
+            domain_words=frozenset(domain),
+            pinyin=pinyin,
+        )
+
+    def weight(self, token: str) -> float:
+        """Return how much a token says about a question: rare words a lot, common words and question words little.
+
+        The weight is the token's self-information in jieba's corpus frequencies, scaled to 0.1-1.0; a domain
+        word or a word jieba has never seen counts fully, since it is exactly what a question is about.
+        """
+        cached = self._weights.get(token)
+        if cached is not None:
+            return cached
+        if token in INTERROGATIVES:
+            w = _INTERROGATIVE_WEIGHT
+        elif token in self.domain_words:
+            w = 1.0
+        elif token.replace(".", "").isdigit():
+            w = 0.6 if len(token) >= 3 else 0.3
+        elif token.isascii() and len(token) == 1:
+            w = _MIN_WEIGHT
+        else:
+            freq = self.tokenizer.FREQ.get(token, 0)
+            info = math.log(self.total_freq / (freq + 1))
+            w = min(1.0, max(_MIN_WEIGHT, (info - 6.0) / 7.0))
+            if len(token) == 1 and _CJK.match(token):
+                w = min(w, 0.5)  # a lone character is usually a fragment, not a word
+        self._weights[token] = w
+        return w

@@ -1,0 +1,140 @@
+"""Rank knowledge-base intents for a question: an inverted index shortlists examples, rapidfuzz reranks them."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from intents.analyzer import Analysis, Analyzer
+
+SHORTLIST = 48
+"""Examples reranked per question; the index guarantees the true best is among them in practice."""
+
+REPLY_WORD_CREDIT = 0.5
+"""How far a word that only the reply (not any example question) uses explains a question's word."""
+
+_BIGRAM_WEIGHT = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class IntentDoc:
+    """What the matcher knows of one intent: its id, example questions and the reply's words."""
+
+    id: str
+    questions: tuple[str, ...]
+    reply: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One intent scored against a question."""
+
+    intent: str
+    score: float
+    """0-100: how confidently the question asks for this intent."""
+    coverage: float
+    """0-1: the weighted share of the question's words that this intent's examples or reply use."""
+    similarity: float
+    """0-1: closeness to the nearest example question."""
+    example: str
+    """That nearest example question, as written in the knowledge base."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    intent: int
+    text: str
+    tokens: frozenset[str]
+    key: str
+
+
+def _bigrams(key: str) -> set[str]:
+    return {key[i : i + 2] for i in range(len(key) - 1)}
+
+
+class Matcher:
+    """Scores questions against every intent's examples through one shared analyzer."""
+
+    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc]) -> None:
+        self.analyzer = analyzer
+        self._intents: list[str] = []
+        self._vocab: list[dict[str, float]] = []
+        self._examples: list[_Example] = []
+        postings: dict[str, list[int]] = {}
+        bigram_postings: dict[str, list[int]] = {}
+        for doc in docs:
+            index = len(self._intents)
+            self._intents.append(doc.id)
+            vocab: dict[str, float] = dict.fromkeys(analyzer.analyze(doc.reply).tokens, REPLY_WORD_CREDIT)
+            for question in doc.questions:
+                analysis = analyzer.analyze(question)
+                if not analysis.tokens:
+                    continue
+                vocab.update(dict.fromkeys(analysis.tokens, 1.0))
+                ex_id = len(self._examples)
+                self._examples.append(_Example(index, question, frozenset(analysis.tokens), analysis.key))
+                for token in set(analysis.tokens):
+                    postings.setdefault(token, []).append(ex_id)
+                for bigram in _bigrams(analysis.key):
+                    bigram_postings.setdefault(bigram, []).append(ex_id)
+            self._vocab.append(vocab)
+        self._postings = postings
+        self._bigram_postings = bigram_postings
+
+    @property
+    def example_count(self) -> int:
+        """Return how many example questions are indexed."""
+        return len(self._examples)
+
+    def rank(self, analysis: Analysis, *, limit: int = 5) -> list[Candidate]:
+        """Return up to `limit` intents, best first, scored against the analysed question."""
+        if not analysis.tokens:
+            return []
+        weight = self.analyzer.lexicon.weight
+        q_tokens = set(analysis.tokens)
+        q_weights = {t: weight(t) for t in q_tokens}
+        q_total = sum(q_weights.values())
+        hits: Counter[int] = Counter()
+        for token, w in q_weights.items():
+            for ex_id in self._postings.get(token, ()):
+                hits[ex_id] += w
+        for bigram in _bigrams(analysis.key):
+            for ex_id in self._bigram_postings.get(bigram, ()):
+                hits[ex_id] += _BIGRAM_WEIGHT
+        if not hits:
+            return []
+        shortlist = heapq.nlargest(SHORTLIST, hits, key=hits.__getitem__)
+        best: dict[int, Candidate] = {}
+        coverage_cache: dict[int, float] = {}
+        for ex_id in shortlist:
+            example = self._examples[ex_id]
+            coverage = coverage_cache.get(example.intent)
+            if coverage is None:
+                vocab = self._vocab[example.intent]
+                coverage = sum(w * vocab.get(t, 0.0) for t, w in q_weights.items()) / q_total
+                coverage_cache[example.intent] = coverage
+            shared = sum(q_weights[t] for t in q_tokens & example.tokens)
+            union = q_total + sum(weight(t) for t in example.tokens - q_tokens)
+            overlap = shared / union if union else 0.0
+            chars = fuzz.ratio(analysis.key, example.key) / 100.0
+            similarity = 0.5 * overlap + 0.5 * chars
+            score = 100.0 * (0.6 * coverage + 0.4 * similarity)
+            current = best.get(example.intent)
+            if current is None or score > current.score:
+                best[example.intent] = Candidate(
+                    intent=self._intents[example.intent],
+                    score=round(score, 2),
+                    coverage=round(coverage, 4),
+                    similarity=round(similarity, 4),
+                    example=example.text,
+                )
+        return sorted(best.values(), key=lambda c: (-c.score, c.intent))[:limit]
+
+
+def docs_from_questions(items: Sequence[tuple[str, Sequence[str]]]) -> list[IntentDoc]:
+    """Return intent documents from (id, questions) pairs, for synthetic benchmarks and tests."""
+    return [IntentDoc(id=i, questions=tuple(q)) for i, q in items]
