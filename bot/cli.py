@@ -86,7 +86,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
     """Check the knowledge base, or export every entry as JSON lines."""
     from knowledge import check_knowledge_base
 
-    kb, problems = check_knowledge_base()
+    kb, problems = check_knowledge_base(args.data) if args.data else check_knowledge_base()
     if args.action == "check":
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kb", help="check or export the knowledge base")
     p.add_argument("action", choices=["check", "export"])
     p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the only format)")
+    p.add_argument("--data", type=Path, help="a knowledge data folder to use instead of the packaged one")
     p.set_defaults(func=cmd_kb)
     p = sub.add_parser("bench", help="measure latency, start-up and memory")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")

@@ -17,6 +17,12 @@ SHORTLIST = 48
 REPLY_WORD_CREDIT = 0.5
 """How far a word that only the reply (not any example question) uses explains a question's word."""
 
+PART_CREDIT = 0.7
+"""Credit for a question word found inside an example's text though segmented differently (瘦身 in 权力瘦身)."""
+
+REPLY_PART_CREDIT = 0.4
+"""Credit for a question word found only inside the reply's text."""
+
 _BIGRAM_WEIGHT = 0.15
 
 
@@ -63,17 +69,22 @@ class Matcher:
         self.analyzer = analyzer
         self._intents: list[str] = []
         self._vocab: list[dict[str, float]] = []
+        self._question_text: list[str] = []
+        self._reply_text: list[str] = []
         self._examples: list[_Example] = []
         postings: dict[str, list[int]] = {}
         bigram_postings: dict[str, list[int]] = {}
         for doc in docs:
             index = len(self._intents)
             self._intents.append(doc.id)
-            vocab: dict[str, float] = dict.fromkeys(analyzer.analyze(doc.reply).tokens, REPLY_WORD_CREDIT)
+            reply = analyzer.analyze(doc.reply)
+            vocab: dict[str, float] = dict.fromkeys(reply.tokens, REPLY_WORD_CREDIT)
+            keys: list[str] = []
             for question in doc.questions:
                 analysis = analyzer.analyze(question)
                 if not analysis.tokens:
                     continue
+                keys.append(analysis.key)
                 vocab.update(dict.fromkeys(analysis.tokens, 1.0))
                 ex_id = len(self._examples)
                 self._examples.append(_Example(index, question, frozenset(analysis.tokens), analysis.key))
@@ -82,6 +93,8 @@ class Matcher:
                 for bigram in _bigrams(analysis.key):
                     bigram_postings.setdefault(bigram, []).append(ex_id)
             self._vocab.append(vocab)
+            self._question_text.append("|".join(keys))
+            self._reply_text.append(reply.key)
         self._postings = postings
         self._bigram_postings = bigram_postings
 
@@ -89,6 +102,17 @@ class Matcher:
     def example_count(self) -> int:
         """Return how many example questions are indexed."""
         return len(self._examples)
+
+    def _credit(self, intent: int, token: str) -> float:
+        """Return how far an intent explains one question word: 1 for a word its examples use, less for weaker ties."""
+        credit = self._vocab[intent].get(token, 0.0)
+        if credit >= 1.0 or len(token) < 2:
+            return credit
+        if token in self._question_text[intent]:
+            return max(credit, PART_CREDIT)
+        if token in self._reply_text[intent]:
+            return max(credit, REPLY_PART_CREDIT)
+        return credit
 
     def rank(self, analysis: Analysis, *, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` intents, best first, scored against the analysed question."""
@@ -114,8 +138,7 @@ class Matcher:
             example = self._examples[ex_id]
             coverage = coverage_cache.get(example.intent)
             if coverage is None:
-                vocab = self._vocab[example.intent]
-                coverage = sum(w * vocab.get(t, 0.0) for t, w in q_weights.items()) / q_total
+                coverage = sum(w * self._credit(example.intent, t) for t, w in q_weights.items()) / q_total
                 coverage_cache[example.intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
             union = q_total + sum(weight(t) for t in example.tokens - q_tokens)

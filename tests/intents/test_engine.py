@@ -1,0 +1,78 @@
+"""The engine answers with cited figures, offers choices when unsure, and falls back when it does not know."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from intents import Engine, Outcome
+
+
+def test_a_known_question_gets_the_newest_figure_and_its_source(engine: Engine) -> None:
+    answer = engine.ask("企业开办要几天")
+    assert answer.outcome is Outcome.ANSWER
+    assert "0.5个工作日" in answer.text
+    assert answer.text.index("0.5个工作日") < answer.text.index("1个工作日内")  # newest first, older as history
+    assert "来源：" in answer.text and "2021年" in answer.text
+    assert {s.id for s in answer.sources} >= {"hohhot-2021"}
+
+
+def test_the_fallback_names_12345_and_cites_it(engine: Engine) -> None:
+    answer = engine.ask("怎么办理护照")
+    assert answer.outcome is Outcome.FALLBACK and answer.fallback
+    assert "12345" in answer.text and "办不成事" in answer.text
+    assert answer.sources and answer.intent is None
+
+
+@pytest.mark.parametrize("question", ["营业执照遗失补办", "失业保险金怎么申领", "暖气费在哪交", "包头开办企业要几天"])
+def test_near_misses_fall_back_instead_of_guessing(engine: Engine, question: str) -> None:
+    assert engine.ask(question).fallback
+
+
+def test_a_vague_question_offers_suggestions_not_a_guess(engine: Engine) -> None:
+    answer = engine.ask("多少")
+    assert answer.fallback
+    vague = engine.ask("排名")
+    assert vague.outcome in (Outcome.SUGGEST, Outcome.FALLBACK)
+    if vague.outcome is Outcome.SUGGEST:
+        assert 1 <= len(vague.suggestions) <= 3
+        assert all(s.intent in engine.kb.entries for s in vague.suggestions)
+        assert "您是想问" in vague.text and "12345" in vague.text
+
+
+def test_picking_a_suggestion_answers_it(engine: Engine) -> None:
+    answer = engine.answer_entry("business_registration_time")
+    assert answer.outcome is Outcome.ANSWER and "0.5个工作日" in answer.text
+    with pytest.raises(KeyError):
+        engine.answer_entry("no_such_entry")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "😀😀😀", "？？？!!!", "...", "<p></p>"])
+def test_empty_input_gets_a_prompt(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is Outcome.EMPTY
+    assert "请输入" in answer.text and not answer.fallback
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["企业开办" * 25_000, "\x00\x01\x02企业开办\x7f", "<script>alert(1)</script>企业开办要几天", "qwerty", "DROP TABLE;"],
+)
+def test_bad_input_never_crashes_and_is_never_echoed_raw(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert "<script>" not in answer.text and "\x00" not in answer.question
+    assert len(answer.question) <= 2_000
+
+
+def test_the_json_shape_is_stable(engine: Engine) -> None:
+    data = engine.ask("企业开办要几天").to_dict()
+    assert set(data) == {"question", "answer", "intent", "score", "fallback", "figures", "sources", "suggestions"}
+    assert data["intent"] == "business_registration_time" and data["fallback"] is False
+    assert 0 <= data["score"] <= 100 and "0.5个工作日" in data["figures"]
+    assert {"id", "title", "publisher", "date"} == set(data["sources"][0])
+    json.dumps(data)
+
+
+def test_answers_are_deterministic(engine: Engine) -> None:
+    assert engine.ask("好差评满意率").to_dict() == engine.ask("好差评满意率").to_dict()

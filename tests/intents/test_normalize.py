@@ -1,0 +1,29 @@
+"""Normalisation makes differently typed questions look the same."""
+
+from __future__ import annotations
+
+from intents.normalize import MAX_QUESTION_CHARS, clean_input, normalize
+
+
+def test_full_width_and_case_are_folded() -> None:
+    assert normalize("ＡＰＰ １２３４５") == "app 12345"
+
+
+def test_traditional_becomes_simplified() -> None:
+    assert normalize("企業開辦要幾天") == "企业开办要几天"
+
+
+def test_punctuation_emoji_mentions_and_html_are_removed() -> None:
+    assert normalize("@hohhot_bot 企业开办，要几天？？😀<b>呢</b>") == "企业开办 要几天 呢"
+
+
+def test_decimal_points_survive_but_sentence_dots_do_not() -> None:
+    assert normalize("满意率99.9%吗...") == "满意率99.9%吗"
+
+
+def test_huge_input_is_cut() -> None:
+    assert len(normalize("企业" * 100_000)) == MAX_QUESTION_CHARS
+
+
+def test_control_characters_are_removed_from_stored_input() -> None:
+    assert clean_input("企业\x00开办\x1b[31m\u200b要几天\n") == "企业 开办 [31m 要几天"

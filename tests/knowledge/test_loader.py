@@ -1,0 +1,111 @@
+"""The loader fails fast: every problem is reported with its file, entry and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge import DATA_DIR, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
+
+GOOD_TOPIC = """\
+topic:
+  id: demo
+  title: 演示
+entries:
+  - id: demo_entry
+    questions: [企业开办要几天, 开公司多久, 注册公司几天, 办执照要多久, 开办企业时间]
+    reply: 据2021年报道，市本级企业开办平均办理时间已压缩至0.5个工作日。
+    facts:
+      - figure: 0.5个工作日
+        measures: 市本级企业开办平均办理时间
+        source: hohhot-2021
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """Return a copy of the real sources and fallback with one small topic file."""
+    shutil.copy(DATA_DIR / "sources.yaml", tmp_path / "sources.yaml")
+    shutil.copy(DATA_DIR / "fallback.yaml", tmp_path / "fallback.yaml")
+    (tmp_path / "topics").mkdir()
+    (tmp_path / "topics" / "demo.yaml").write_text(GOOD_TOPIC, encoding="utf-8")
+    return tmp_path
+
+
+def _problems(data_dir: Path) -> list[str]:
+    kb, problems = check_knowledge_base(data_dir)
+    assert kb is None
+    return [str(p) for p in problems]
+
+
+def test_the_packaged_knowledge_base_is_valid() -> None:
+    kb, problems = check_knowledge_base()
+    assert problems == []
+    assert kb is not None and len(kb.entries) >= 60
+
+
+def test_a_valid_file_loads(data_dir: Path) -> None:
+    kb = load_knowledge_base(data_dir)
+    entry = kb.entries["demo_entry"]
+    assert entry.figures == ("0.5个工作日",)
+    assert entry.sources[0].id == "hohhot-2021"
+
+
+def test_a_figure_missing_from_the_reply_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("0.5个工作日。", "半个工作日。"), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'facts[0].figure': figure '0.5个工作日' does not appear in the reply"
+    ]
+
+
+def test_an_unknown_source_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("source: hohhot-2021", "source: people-daily"), encoding="utf-8")
+    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0].source': unknown source id 'people-daily'"]
+
+
+def test_a_duplicate_id_across_files_is_named(data_dir: Path) -> None:
+    (data_dir / "topics" / "other.yaml").write_text(GOOD_TOPIC.replace("id: demo\n", "id: other\n"), encoding="utf-8")
+    assert _problems(data_dir) == ["other.yaml: entry 'demo_entry': field 'id': duplicate id (first defined in demo.yaml)"]
+
+
+def test_too_few_and_empty_questions_are_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("[企业开办要几天, 开公司多久, 注册公司几天, 办执照要多久, 开办企业时间]", '[企业开办要几天, "  "]'), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'questions[1]': must be a non-empty string",
+        "demo.yaml: entry 'demo_entry': field 'questions': needs at least 5 example questions, has 1",
+    ]
+
+
+def test_malformed_yaml_is_reported_with_its_line(data_dir: Path) -> None:
+    (data_dir / "topics" / "broken.yaml").write_text("topic: {id: x\nentries: [\n", encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("broken.yaml: invalid YAML at line")
+
+
+def test_every_problem_is_reported_at_once(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    text = GOOD_TOPIC.replace("source: hohhot-2021", "source: nope")
+    text = text.replace("measures: 市本级企业开办平均办理时间", "measures: ''")
+    path.write_text(text, encoding="utf-8")
+    problems = _problems(data_dir)
+    assert any("facts[0].measures" in p for p in problems)
+    assert any("facts[0].source" in p for p in problems)
+
+
+def test_load_raises_with_every_problem(data_dir: Path) -> None:
+    (data_dir / "fallback.yaml").unlink()
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(data_dir)
+    assert "fallback.yaml: file is missing" in str(info.value)
+
+
+def test_an_unknown_related_id_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC + "    related: [no_such_entry]\n", encoding="utf-8")
+    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'related': unknown entry id 'no_such_entry'"]
