@@ -31,7 +31,9 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        variants = sorted(lexicon.synonyms, key=lambda v: (-len(v), v))
+        # Domain words join the alternation as themselves, so a variant inside one (青城 in 爱青城) is left alone.
+        self._replacements = {w: w for w in lexicon.domain_words} | lexicon.synonyms
+        variants = sorted(self._replacements, key=lambda v: (-len(v), v))
         self._synonym_re = re.compile("|".join(re.escape(v) for v in variants))
 
     @cached_property
@@ -65,16 +67,16 @@ class Analyzer:
 
     def _correct_run(self, run: str) -> str:
         homophones = self._homophones
+        readings = [self.lexicon.pinyin.get(ch, "?") for ch in run]
         fixed: list[str] = []
         i = 0
         while i < len(run):
             for size in (4, 3, 2):
-                piece = run[i : i + size]
-                if len(piece) < size or self._is_word(piece):
+                if i + size > len(run):
                     continue
-                key = self._pinyin_key(piece)
-                if key is not None and key in homophones:
-                    fixed.append(homophones[key])
+                term = homophones.get(tuple(readings[i : i + size]))
+                if term is not None and not self._is_word(run[i : i + size]):
+                    fixed.append(term)
                     i += size
                     break
             else:
@@ -84,8 +86,8 @@ class Analyzer:
 
     def map_synonyms(self, text: str) -> str:
         """Replace every variant with its canonical term, longest variant first, canonical terms untouched."""
-        synonyms = self.lexicon.synonyms
-        return self._synonym_re.sub(lambda m: f" {synonyms[m.group()]} ", text)
+        replacements = self._replacements
+        return self._synonym_re.sub(lambda m: f" {replacements[m.group()]} ", text)
 
     def analyze(self, question: str) -> Analysis:
         """Return the content tokens of a question."""

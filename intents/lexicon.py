@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jieba
 import yaml
+
+from intents._jieba import jieba
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ _INTERROGATIVE_WEIGHT = 0.3
 _MIN_WEIGHT = 0.1
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
-jieba.setLogLevel(logging.WARNING)
 
 
 def _read_words(path: Path) -> list[str]:
@@ -59,7 +59,8 @@ class Lexicon:
         tokenizer.tmp_dir = _cache_dir()
         tokenizer.initialize()
         total = int((data_dir / "base_dict_total.txt").read_text(encoding="utf-8").strip())
-        raw_synonyms = yaml.safe_load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
             canonical = str(canonical)

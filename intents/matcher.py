@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -56,6 +55,8 @@ class _Example:
     text: str
     tokens: frozenset[str]
     key: str
+    weight: float
+    """The summed weight of the example's distinct tokens."""
 
 
 def _bigrams(key: str) -> set[str]:
@@ -67,6 +68,7 @@ class Matcher:
 
     def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc]) -> None:
         self.analyzer = analyzer
+        weight = analyzer.lexicon.weight
         self._intents: list[str] = []
         self._vocab: list[dict[str, float]] = []
         self._question_text: list[str] = []
@@ -85,10 +87,11 @@ class Matcher:
                 if not analysis.tokens:
                     continue
                 keys.append(analysis.key)
-                vocab.update(dict.fromkeys(analysis.tokens, 1.0))
+                tokens = frozenset(analysis.tokens)
+                vocab.update(dict.fromkeys(tokens, 1.0))
                 ex_id = len(self._examples)
-                self._examples.append(_Example(index, question, frozenset(analysis.tokens), analysis.key))
-                for token in set(analysis.tokens):
+                self._examples.append(_Example(index, question, tokens, analysis.key, sum(map(weight, tokens))))
+                for token in tokens:
                     postings.setdefault(token, []).append(ex_id)
                 for bigram in _bigrams(analysis.key):
                     bigram_postings.setdefault(bigram, []).append(ex_id)
@@ -96,7 +99,10 @@ class Matcher:
             self._question_text.append("|".join(keys))
             self._reply_text.append(reply.key)
         self._postings = postings
-        self._bigram_postings = bigram_postings
+        # A bigram shared by many examples (多少, 企业) shortlists nothing; tokens already carry it.
+        common = max(50, len(self._examples) // 50)
+        self._bigram_postings = {b: ids for b, ids in bigram_postings.items() if len(ids) <= common}
+        self._common_token = max(200, len(self._examples) // 20)
 
     @property
     def example_count(self) -> int:
@@ -114,48 +120,59 @@ class Matcher:
             return max(credit, REPLY_PART_CREDIT)
         return credit
 
+    def _shortlist(self, q_weights: dict[str, float], key: str) -> list[int]:
+        """Return the examples sharing the most weighted words (and rare character pairs) with the question."""
+        hits: dict[int, float] = {}
+        get = hits.get
+        lists = [(self._postings.get(t, ()), w) for t, w in q_weights.items()]
+        rare = [(ids, w) for ids, w in lists if 0 < len(ids) <= self._common_token]
+        for ids, w in rare or lists:
+            for ex_id in ids:
+                hits[ex_id] = get(ex_id, 0.0) + w
+        for bigram in _bigrams(key):
+            for ex_id in self._bigram_postings.get(bigram, ()):
+                hits[ex_id] = get(ex_id, 0.0) + _BIGRAM_WEIGHT
+        if len(hits) <= SHORTLIST:
+            return list(hits)
+        return heapq.nlargest(SHORTLIST, hits, key=hits.__getitem__)
+
     def rank(self, analysis: Analysis, *, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` intents, best first, scored against the analysed question."""
         if not analysis.tokens:
             return []
         weight = self.analyzer.lexicon.weight
-        q_tokens = set(analysis.tokens)
+        q_tokens = frozenset(analysis.tokens)
         q_weights = {t: weight(t) for t in q_tokens}
         q_total = sum(q_weights.values())
-        hits: Counter[int] = Counter()
-        for token, w in q_weights.items():
-            for ex_id in self._postings.get(token, ()):
-                hits[ex_id] += w
-        for bigram in _bigrams(analysis.key):
-            for ex_id in self._bigram_postings.get(bigram, ()):
-                hits[ex_id] += _BIGRAM_WEIGHT
-        if not hits:
-            return []
-        shortlist = heapq.nlargest(SHORTLIST, hits, key=hits.__getitem__)
-        best: dict[int, Candidate] = {}
-        coverage_cache: dict[int, float] = {}
-        for ex_id in shortlist:
+        key = analysis.key
+        best: dict[int, tuple[float, float, float, int]] = {}
+        coverage_of: dict[int, float] = {}
+        for ex_id in self._shortlist(q_weights, key):
             example = self._examples[ex_id]
-            coverage = coverage_cache.get(example.intent)
+            intent = example.intent
+            coverage = coverage_of.get(intent)
             if coverage is None:
-                coverage = sum(w * self._credit(example.intent, t) for t, w in q_weights.items()) / q_total
-                coverage_cache[example.intent] = coverage
+                coverage = sum(w * self._credit(intent, t) for t, w in q_weights.items()) / q_total
+                coverage_of[intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
-            union = q_total + sum(weight(t) for t in example.tokens - q_tokens)
+            union = q_total + example.weight - shared
             overlap = shared / union if union else 0.0
-            chars = fuzz.ratio(analysis.key, example.key) / 100.0
-            similarity = 0.5 * overlap + 0.5 * chars
+            similarity = 0.5 * overlap + 0.005 * fuzz.ratio(key, example.key)
             score = 100.0 * (0.6 * coverage + 0.4 * similarity)
-            current = best.get(example.intent)
-            if current is None or score > current.score:
-                best[example.intent] = Candidate(
-                    intent=self._intents[example.intent],
-                    score=round(score, 2),
-                    coverage=round(coverage, 4),
-                    similarity=round(similarity, 4),
-                    example=example.text,
-                )
-        return sorted(best.values(), key=lambda c: (-c.score, c.intent))[:limit]
+            current = best.get(intent)
+            if current is None or score > current[0]:
+                best[intent] = (score, coverage, similarity, ex_id)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], self._intents[item[0]]))[:limit]
+        return [
+            Candidate(
+                intent=self._intents[intent],
+                score=round(score, 2),
+                coverage=round(coverage, 4),
+                similarity=round(similarity, 4),
+                example=self._examples[ex_id].text,
+            )
+            for intent, (score, coverage, similarity, ex_id) in ranked
+        ]
 
 
 def docs_from_questions(items: Sequence[tuple[str, Sequence[str]]]) -> list[IntentDoc]:
