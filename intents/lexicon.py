@@ -49,6 +49,8 @@ class Lexicon:
     synonyms: dict[str, str]
     stopwords: frozenset[str]
     domain_words: frozenset[str]
+    places: frozenset[str]
+    """Places other than Hohhot: naming one that an entry never mentions rules the entry out."""
     pinyin: dict[str, str]
     _weights: dict[str, float] = field(default_factory=dict)
 
@@ -72,7 +74,8 @@ class Lexicon:
             domain.update(_read_words(path))
         domain.update(w for w in extra_words if len(w) >= 2)
         domain.update(c for c in synonyms.values())
-        for word in sorted(domain):
+        places = frozenset(_read_words(data_dir / "places.txt"))
+        for word in sorted(domain | places):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
         pinyin: dict[str, str] = {}
@@ -85,8 +88,13 @@ class Lexicon:
             synonyms=synonyms,
             stopwords=frozenset(_read_words(data_dir / "stopwords.txt")),
             domain_words=frozenset(domain),
+            places=places,
             pinyin=pinyin,
         )
+
+    def is_constraint(self, token: str) -> bool:
+        """Return True for a word that pins a question to one thing (a place, a year, a number)."""
+        return token in self.places or (len(token) >= 3 and token.replace(".", "").isdigit())
 
     def weight(self, token: str) -> float:
         """Return how much a token says about a question: rare words a lot, common words and question words little.
@@ -99,7 +107,7 @@ class Lexicon:
             return cached
         if token in INTERROGATIVES:
             w = _INTERROGATIVE_WEIGHT
-        elif token in self.domain_words:
+        elif token in self.domain_words or token in self.places:
             w = 1.0
         elif token.replace(".", "").isdigit():
             w = 0.6 if len(token) >= 3 else 0.3

@@ -22,6 +22,9 @@ PART_CREDIT = 0.7
 REPLY_PART_CREDIT = 0.4
 """Credit for a question word found only inside the reply's text."""
 
+CONSTRAINT_PENALTY = 0.5
+"""Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
+
 _BIGRAM_WEIGHT = 0.15
 
 
@@ -120,6 +123,13 @@ class Matcher:
             return max(credit, REPLY_PART_CREDIT)
         return credit
 
+    def _coverage(self, intent: int, q_weights: dict[str, float], q_total: float, constraints: list[str]) -> float:
+        """Return the weighted share of the question this intent explains, halved if it ignores a place or number."""
+        coverage = sum(w * self._credit(intent, t) for t, w in q_weights.items()) / q_total
+        if any(self._credit(intent, t) == 0.0 for t in constraints):
+            coverage *= CONSTRAINT_PENALTY
+        return coverage
+
     def _shortlist(self, q_weights: dict[str, float], key: str) -> list[int]:
         """Return the examples sharing the most weighted words (and rare character pairs) with the question."""
         hits: dict[int, float] = {}
@@ -145,6 +155,8 @@ class Matcher:
         q_weights = {t: weight(t) for t in q_tokens}
         q_total = sum(q_weights.values())
         key = analysis.key
+        is_constraint = self.analyzer.lexicon.is_constraint
+        constraints = [t for t in q_tokens if is_constraint(t)]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}
         for ex_id in self._shortlist(q_weights, key):
@@ -152,7 +164,7 @@ class Matcher:
             intent = example.intent
             coverage = coverage_of.get(intent)
             if coverage is None:
-                coverage = sum(w * self._credit(intent, t) for t, w in q_weights.items()) / q_total
+                coverage = self._coverage(intent, q_weights, q_total, constraints)
                 coverage_of[intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
             union = q_total + example.weight - shared
