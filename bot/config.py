@@ -9,7 +9,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-SECRET_FIELDS = frozenset({"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret"})
+SECRET_FIELDS = frozenset(
+    {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
+)
 
 
 class ConfigError(ValueError):
@@ -83,6 +85,8 @@ class Settings:
     escalation_webhook_secret: str | None = None
     log_format: str = "text"
     log_level: str = "INFO"
+    user_hash_salt: str | None = None
+    """Salt of the user-id hashes in webhooks and logs; random per process when unset (hashes then change)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -93,7 +97,9 @@ class Settings:
         if token is not None and (":" not in token or any(c.isspace() for c in token)):
             raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
         secret = env.get("WEBHOOK_SECRET", "").strip() or None
-        if secret is not None and (len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)):
+        if secret is not None and (
+            len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)
+        ):
             raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
         keys = tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip())
         return cls(
@@ -110,6 +116,7 @@ class Settings:
             escalation_webhook_secret=env.get("ESCALATION_WEBHOOK_SECRET", "").strip() or None,
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+            user_hash_salt=env.get("USER_HASH_SALT", "").strip() or None,
         )
 
     def with_webhook_secret(self) -> Settings:

@@ -1,0 +1,238 @@
+"""The OpenAPI 3.1 description of the JSON API, built for the server's actual settings (auth on or off)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_CODES = (
+    "invalid_json",
+    "missing_question",
+    "invalid_question",
+    "question_too_long",
+    "invalid_chat_id",
+    "client_disconnected",
+    "body_too_large",
+    "unauthorized",
+    "rate_limited",
+    "not_found",
+    "method_not_allowed",
+    "http_error",
+    "internal_error",
+)
+
+_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "AskRequest": {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string", "maxLength": 4096, "description": "The question, in Chinese."},
+            "chat_id": {
+                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 128}],
+                "description": "Optional id of the asking user or chat; only its salted hash is kept.",
+            },
+        },
+        "required": ["question"],
+        "description": "Other fields are ignored.",
+    },
+    "Source": _obj(
+        {
+            "id": {"type": "string"},
+            "title": _NULLABLE_STRING,
+            "publisher": _NULLABLE_STRING,
+            "date": {"type": "string"},
+        }
+    ),
+    "Suggestion": _obj({"intent": {"type": "string"}, "question": {"type": "string"}}),
+    "Answer": _obj(
+        {
+            "question": {"type": "string", "description": "The question as the engine read it (cleaned)."},
+            "answer": {"type": "string", "description": "The full reply text with its source line."},
+            "intent": {"type": ["string", "null"], "description": "The answered entry's id; null unless answered."},
+            "score": {"type": "number"},
+            "fallback": {"type": "boolean", "description": "True when suggesting or falling back to 12345."},
+            "figures": {"type": "array", "items": {"type": "string"}},
+            "sources": {"type": "array", "items": _ref("Source")},
+            "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": 3},
+        }
+    ),
+    "Topics": _obj(
+        {
+            "topics": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "entries": {
+                            "type": "array",
+                            "items": _obj({"id": {"type": "string"}, "question": {"type": "string"}}),
+                        },
+                    }
+                ),
+            }
+        }
+    ),
+    "Fact": _obj(
+        {
+            "figure": {"type": "string"},
+            "measures": {"type": "string"},
+            "as_of": _NULLABLE_STRING,
+            "source": {"type": "string", "description": "A source id."},
+        }
+    ),
+    "Entry": _obj(
+        {
+            "id": {"type": "string"},
+            "topic": {"type": "string"},
+            "questions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "reply": {"type": "string"},
+            "facts": {"type": "array", "items": _ref("Fact")},
+            "sources": {"type": "array", "items": _ref("Source")},
+            "related": {"type": "array", "items": {"type": "string"}},
+        }
+    ),
+    "Health": _obj(
+        {
+            "status": {"const": "ok"},
+            "knowledge_base": _obj(
+                {
+                    "loaded": {"type": "boolean"},
+                    "topics": {"type": "integer", "minimum": 0},
+                    "entries": {"type": "integer", "minimum": 0},
+                }
+            ),
+        }
+    ),
+    "Error": _obj(
+        {
+            "error": {"type": "string", "enum": list(ERROR_CODES), "description": "A stable English code."},
+            "message": {"type": "string", "description": "What went wrong, in Chinese, for people."},
+        }
+    ),
+}
+
+
+def build_openapi(*, auth: bool, rate_limit_per_minute: int) -> dict[str, Any]:
+    """Return the OpenAPI document of a server with or without API keys."""
+    error = _ref("Error")
+    retry_after = {
+        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}
+    }
+    guarded: dict[str, Any] = {
+        "429": _json(
+            error, f"Too many requests: more than {rate_limit_per_minute} a minute for this caller.", retry_after
+        ),
+    }
+    if auth:
+        guarded["401"] = _json(
+            error,
+            "Missing or unknown API key.",
+            {"WWW-Authenticate": {"description": "The Bearer challenge.", "schema": {"type": "string"}}},
+        )
+    security: dict[str, Any] = {"security": [{"bearerAuth": []}]} if auth else {}
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "呼和浩特营商环境与政务服务问答助手 API",
+            "version": "1.0.0",
+            "description": (
+                "Ask questions about Hohhot's business environment and government services; every answer cites "
+                "its source, and a question the knowledge base cannot answer gets the 12345 hotline guidance. "
+                f"Requests under /v1 are limited to {rate_limit_per_minute} a minute per API key "
+                "(per client address without keys)."
+            ),
+        },
+        "paths": {
+            "/v1/ask": {
+                "post": {
+                    "operationId": "ask",
+                    "summary": "Answer one question (the JSON of `python -m bot ask --json`).",
+                    **security,
+                    "requestBody": {
+                        "required": True,
+                        "description": "At most 16 KiB.",
+                        "content": {"application/json": {"schema": _ref("AskRequest")}},
+                    },
+                    "responses": {
+                        "200": _json(_ref("Answer"), "The answer, suggestions, or the 12345 fallback."),
+                        "400": _json(error, "Malformed JSON, a missing or non-string question, a bad chat_id."),
+                        "413": _json(error, "The body is larger than 16 KiB."),
+                        **guarded,
+                    },
+                }
+            },
+            "/v1/topics": {
+                "get": {
+                    "operationId": "listTopics",
+                    "summary": "List the topics and their entries.",
+                    **security,
+                    "responses": {"200": _json(_ref("Topics"), "Every topic in file order."), **guarded},
+                }
+            },
+            "/v1/entries/{id}": {
+                "get": {
+                    "operationId": "getEntry",
+                    "summary": "One entry: questions, reply, facts and sources.",
+                    **security,
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json(_ref("Entry"), "The entry."),
+                        "404": _json(error, "No entry has this id."),
+                        **guarded,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness: the server runs and its knowledge base is loaded.",
+                    "responses": {"200": _json(_ref("Health"), "Alive.")},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics.",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format.",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
+    if auth:
+        doc["components"]["securitySchemes"] = {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    return doc

@@ -1,0 +1,175 @@
+"""`python -m bot serve`: one HTTP server for the JSON API and Telegram's webhook, and Telegram polling."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import FrameType
+from typing import Any, Protocol
+
+import uvicorn
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from bot.escalation import Escalator
+from bot.http import create_app
+from bot.logging_setup import configure_logging
+from bot.metrics import Metrics
+from bot.service import AskService
+from intents import Engine
+from knowledge.loader import KnowledgeBaseError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+class Mode(StrEnum):
+    """How the server talks to Telegram."""
+
+    API = "api"
+    """No token: the JSON API alone."""
+    WEBHOOK = "webhook"
+    """Token and WEBHOOK_URL: Telegram pushes updates to POST /telegram/webhook."""
+    POLLING = "polling"
+    """Token, no WEBHOOK_URL: long polling beside the API."""
+
+
+def mode_of(settings: Settings) -> Mode:
+    """Return the mode the settings select."""
+    if not settings.telegram_bot_token:
+        return Mode.API
+    return Mode.WEBHOOK if settings.webhook_url else Mode.POLLING
+
+
+class TelegramRunner(Protocol):
+    """What `bot.telegram.runner.start_telegram` returns: the running Application, and a way to stop it."""
+
+    application: Any
+
+    async def stop(self) -> None:
+        """Stop polling or the webhook's update processing and shut the Application down."""
+
+
+@dataclass(slots=True)
+class _Telegram:
+    """Starts and stops the Telegram side inside the server's lifespan, mounting the webhook route."""
+
+    settings: Settings
+    service: AskService
+    app: Starlette | None = None
+    runner: TelegramRunner | None = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        # Imported here: the API-only server must not need (or pay for) the Telegram modules.
+        runner_module = importlib.import_module("bot.telegram.runner")
+        started = runner_module.start_telegram(self.settings, self.service)
+        self.runner = await started if inspect.isawaitable(started) else started
+        if mode_of(self.settings) is Mode.WEBHOOK:
+            assert self.app is not None and self.runner is not None
+            webhook_module = importlib.import_module("bot.telegram.webhook")
+            route = webhook_module.telegram_webhook_route(self.runner.application, self.settings.webhook_secret)
+            # The route needs the started Application, which exists only now; uvicorn listens only after
+            # the lifespan's startup, so no request can arrive before the route is in place.
+            self.app.router.routes.append(route)
+        logger.info("telegram: running in %s mode", mode_of(self.settings).value)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.stop()
+            logger.info("telegram: stopped")
+
+
+def build_app(settings: Settings, engine: Engine) -> Starlette:
+    """Build the service, metrics, escalation and, when configured, the Telegram side; return the ASGI app."""
+    salt = settings.user_hash_salt
+    if salt is None:
+        salt = secrets.token_hex(16)
+        logger.info("USER_HASH_SALT is not set: user hashes will change when the server restarts")
+    service = AskService(engine, salt=salt)
+    metrics = Metrics()
+    service.subscribe(metrics.observe)
+    escalator: Escalator | None = None
+    if settings.escalation_webhook_url:
+        escalator = Escalator(
+            settings.escalation_webhook_url, secret=settings.escalation_webhook_secret, on_result=metrics.escalation
+        )
+        service.subscribe(escalator.observe)
+    if mode_of(settings) is Mode.API:
+        return create_app(service, settings, metrics=metrics, escalator=escalator)
+    telegram = _Telegram(settings, service)
+    app = create_app(
+        service, settings, metrics=metrics, escalator=escalator, startup=[telegram.start], shutdown=[telegram.stop]
+    )
+    telegram.app = app
+    return app
+
+
+@contextmanager
+def _sigterm_as_clean_exit() -> Iterator[None]:
+    """Let uvicorn shut down gracefully on SIGTERM, then return normally instead of dying by the signal.
+
+    uvicorn re-raises the signal it caught once it has shut down; a handler that ignores it here turns
+    `docker stop` into exit status 0. SIGINT keeps its default (KeyboardInterrupt, status 130).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ignore(signum: int, frame: FrameType | None) -> None:
+        logger.debug("SIGTERM after shutdown ignored")
+
+    previous = signal.signal(signal.SIGTERM, ignore)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(settings: Settings) -> int:
+    """Load the engine (failing fast), then serve until SIGINT or SIGTERM; return the exit status."""
+    configure_logging(settings)
+    if mode_of(settings) is Mode.WEBHOOK:
+        settings = settings.with_webhook_secret()
+    try:
+        engine = Engine.load()
+    except KnowledgeBaseError as exc:
+        logger.error("cannot start: the knowledge base is invalid (run `python -m bot kb check`)\n%s", exc)
+        return EXIT_FAIL
+    app = build_app(settings, engine)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # keep our handlers: JSON lines and secret redaction apply to uvicorn's records too
+        access_log=settings.log_level == "DEBUG",
+        server_header=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    logger.info(
+        "serving on http://%s:%d (%s mode, %d API key(s), escalation %s)",
+        settings.host,
+        settings.port,
+        mode_of(settings).value,
+        len(settings.api_keys),
+        "on" if settings.escalation_webhook_url else "off",
+    )
+    try:
+        with _sigterm_as_clean_exit():
+            server.run()
+    except SystemExit as exc:  # uvicorn exits when it cannot bind the port or the lifespan's startup fails
+        logger.error("server failed to start (exit status %s)", exc.code)
+        return EXIT_FAIL
+    if not server.started:
+        return EXIT_FAIL
+    return EXIT_OK
