@@ -31,10 +31,6 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        # Domain words join the alternation as themselves, so a variant inside one (青城 in 爱青城) is left alone.
-        self._replacements = {w: w for w in lexicon.domain_words} | lexicon.synonyms
-        variants = sorted(self._replacements, key=lambda v: (-len(v), v))
-        self._synonym_re = re.compile("|".join(re.escape(v) for v in variants))
 
     @cached_property
     def _homophones(self) -> dict[tuple[str, ...], str]:
@@ -84,15 +80,12 @@ class Analyzer:
                 i += 1
         return "".join(fixed)
 
-    def map_synonyms(self, text: str) -> str:
-        """Replace every variant with its canonical term, longest variant first, canonical terms untouched."""
-        replacements = self._replacements
-        return self._synonym_re.sub(lambda m: f" {replacements[m.group()]} ", text)
-
     def analyze(self, question: str) -> Analysis:
         """Return the content tokens of a question."""
         normalized = normalize(question)
-        text = self.map_synonyms(self.correct_homophones(normalized))
+        # Synonym variants are words of the tokenizer, so segmentation finds them whole (and never inside a longer
+        # domain word: 青城 stays inside 爱青城); each token is then mapped to its canonical term.
+        text = self.correct_homophones(normalized)
         stop = self.lexicon.stopwords
         tokens: list[str] = []
         for chunk in text.split():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from intents._jieba import jieba
+from intents.cache import cache_dir, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,6 @@ def _read_words(path: Path) -> list[str]:
     return words
 
 
-def _cache_dir() -> str:
-    """Return where jieba may keep its prefix-dictionary cache (JIEBA_CACHE_DIR, else the temp dir)."""
-    return os.environ.get("JIEBA_CACHE_DIR") or tempfile.gettempdir()
-
-
 @dataclass(slots=True)
 class Lexicon:
     """Everything the analyzer needs to know about words; built once and shared."""
@@ -52,14 +47,24 @@ class Lexicon:
     places: frozenset[str]
     """Places other than Hohhot: naming one that an entry never mentions rules the entry out."""
     pinyin: dict[str, str]
+    fingerprint: str
+    """A hash of every file and word the lexicon was built from, for caches derived from it."""
     _weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = ()) -> Lexicon:
         """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms)."""
+        fixed_files = [data_dir / n for n in ("base_dict.txt", "synonyms.yaml", "stopwords.txt", "places.txt", "pinyin.txt")]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
-        tokenizer.tmp_dir = _cache_dir()
-        tokenizer.initialize()
+        tokenizer.tmp_dir = str(cache_dir())
+        # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            tokenizer.initialize()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         total = int((data_dir / "base_dict_total.txt").read_text(encoding="utf-8").strip())
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
@@ -70,12 +75,13 @@ class Lexicon:
             for variant in variants:
                 synonyms[str(variant)] = canonical
         domain: set[str] = set()
-        for path in sorted(data_dir.glob("domain_words*.txt")):
+        domain_files = sorted(data_dir.glob("domain_words*.txt"))
+        for path in domain_files:
             domain.update(_read_words(path))
         domain.update(w for w in extra_words if len(w) >= 2)
         domain.update(c for c in synonyms.values())
         places = frozenset(_read_words(data_dir / "places.txt"))
-        for word in sorted(domain | places):
+        for word in sorted(domain | places | synonyms.keys()):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
         pinyin: dict[str, str] = {}
@@ -89,6 +95,9 @@ class Lexicon:
             stopwords=frozenset(_read_words(data_dir / "stopwords.txt")),
             domain_words=frozenset(domain),
             places=places,
+            fingerprint=fingerprint(
+                *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
+            ),
             pinyin=pinyin,
         )
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 
+from intents import cache as cache_store
 from intents.analyzer import Analysis, Analyzer
+from intents.cache import fingerprint
+
+logger = logging.getLogger(__name__)
+
+_FORMAT = 1
+"""Bump when the index layout or the scoring inputs change, so old caches are not reused."""
 
 SHORTLIST = 48
 """Examples reranked per question; the index guarantees the true best is among them in practice."""
@@ -69,8 +78,37 @@ def _bigrams(key: str) -> set[str]:
 class Matcher:
     """Scores questions against every intent's examples through one shared analyzer."""
 
-    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc]) -> None:
+    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: bool = False) -> None:
+        """Index the docs; with cache, reuse (or save) the index built from the same docs and lexicon."""
         self.analyzer = analyzer
+        docs = list(docs)
+        name = ""
+        if cache:
+            parts = [f"{d.id}\x1f{d.reply}\x1f" + "\x1f".join(d.questions) for d in docs]
+            name = "index-" + fingerprint(str(_FORMAT), analyzer.lexicon.fingerprint, *parts) + ".marshal"
+            state = cache_store.load(name)
+            if state is not None:
+                try:
+                    self._restore(state)
+                    return
+                except (TypeError, ValueError, IndexError):
+                    logger.warning("ignoring a malformed index cache")
+        self._build(docs)
+        if cache:
+            cache_store.store(name, self._state())
+
+    def _state(self) -> tuple[Any, ...]:
+        examples = [(e.intent, e.text, e.tokens, e.key, e.weight) for e in self._examples]
+        return (self._intents, self._vocab, self._question_text, self._reply_text, examples,
+                self._postings, self._bigram_postings, self._common_token)
+
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        (self._intents, self._vocab, self._question_text, self._reply_text, examples,
+         self._postings, self._bigram_postings, self._common_token) = state
+        self._examples = [_Example(*e) for e in examples]
+
+    def _build(self, docs: list[IntentDoc]) -> None:
+        analyzer = self.analyzer
         weight = analyzer.lexicon.weight
         self._intents: list[str] = []
         self._vocab: list[dict[str, float]] = []
