@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
 
 def _text(value: Any, file: str, entry: str | None, field: str, errors: _Collector, *, optional: bool = False) -> str | None:
     if value is None and optional:
+        return None
+    if value is not None and not isinstance(value, str) and isinstance(value, (int, float, date)):
+        # YAML reads 2020-09-15 as a date and 0.50 as 0.5: a verbatim figure must be quoted to survive.
+        errors.add(file, entry, field, f"must be a quoted string (YAML read {value!r} as a {type(value).__name__})")
         return None
     if not isinstance(value, str) or not value.strip():
         errors.add(file, entry, field, "must be a non-empty string")
