@@ -19,6 +19,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 MIN_QUESTIONS = 5
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SOURCE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+_CJK_GAP = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\s+[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 try:  # the C loader is several times faster; fall back where libyaml is absent
     _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
@@ -205,6 +206,8 @@ def _load_topic(
             if len(questions) < MIN_QUESTIONS:
                 errors.add(path.name, eid, "questions", f"needs at least {MIN_QUESTIONS} example questions, has {len(questions)}")
         reply = _text(item.get("reply"), path.name, eid, "reply", errors)
+        if reply and _CJK_GAP.search(reply):
+            errors.add(path.name, eid, "reply", "has a space between Chinese characters (a folded YAML line?)")
         facts = _load_facts(item.get("facts"), reply, path.name, eid, sources, errors)
         related_raw = item.get("related", [])
         if not isinstance(related_raw, list) or not all(isinstance(r, str) for r in related_raw):

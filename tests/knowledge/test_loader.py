@@ -109,3 +109,17 @@ def test_an_unknown_related_id_is_named(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
     path.write_text(GOOD_TOPIC + "    related: [no_such_entry]\n", encoding="utf-8")
     assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'related': unknown entry id 'no_such_entry'"]
+
+
+def test_a_folded_reply_with_a_space_between_chinese_characters_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("市本级企业开办", "市本级 企业开办", 1), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'reply': has a space between Chinese characters (a folded YAML line?)"
+    ]
+
+
+def test_an_unquoted_date_figure_is_explained(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("figure: 0.5个工作日", "figure: 2020-09-15"), encoding="utf-8")
+    assert "must be a quoted string (YAML read datetime.date(2020, 9, 15) as a date)" in _problems(data_dir)[0]
