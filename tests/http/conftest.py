@@ -41,10 +41,13 @@ def start_server(engine: Engine) -> Iterator[ServerFactory]:
         yield start
 
 
-@pytest.fixture
-def api(start_server: ServerFactory) -> Running:
-    """Return a server without API keys and with a generous rate limit."""
-    return start_server(rate_limit_per_minute=100_000)
+@pytest.fixture(scope="module")
+def api(engine: Engine) -> Iterator[Running]:
+    """Return a server without API keys and with a generous rate limit, shared by a module's tests."""
+    service = AskService(engine, salt="test-salt")
+    app = create_app(service, Settings(rate_limit_per_minute=100_000))
+    with serve(app) as url, httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
+        yield Running(url, app, service, client)
 
 
 @pytest.fixture

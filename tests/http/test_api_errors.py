@@ -1,0 +1,119 @@
+"""Every bad request gets a 400 or 413 with a JSON error that says what is wrong, never a 500."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+from http_helpers import ANSWERED, Running
+
+from bot.http import MAX_BODY_BYTES
+
+
+def _post(api: Running, content: bytes | str, content_type: str = "application/json") -> tuple[int, dict[str, str]]:
+    response = api.client.post("/v1/ask", content=content, headers={"Content-Type": content_type})
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error", "message"}, body
+    return response.status_code, body
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b"{'question': 'x'}", b"question=x", b'{"question": "x",}', b"\xff\xfe\xfa", b"NaN", "{\"question\": \"企业"],
+    ids=["empty", "truncated", "single-quotes", "form", "trailing-comma", "not-utf8", "nan", "unterminated"],
+)
+def test_malformed_json_is_400(api: Running, content: bytes | str) -> None:
+    status, body = _post(api, content)
+    assert status == 400
+    assert body["error"] == "invalid_json"
+    assert "JSON" in body["message"]
+
+
+@pytest.mark.parametrize("document", ["[]", '"企业开办要几天"', "1", "null", "true", '[{"question": "x"}]'])
+def test_json_that_is_not_an_object_is_400(api: Running, document: str) -> None:
+    status, body = _post(api, document)
+    assert (status, body["error"]) == (400, "invalid_json")
+
+
+def test_missing_question_is_400(api: Running) -> None:
+    status, body = _post(api, json.dumps({"q": ANSWERED}))
+    assert (status, body["error"]) == (400, "missing_question")
+    assert "question" in body["message"]
+
+
+@pytest.mark.parametrize("value", [1, 1.5, None, True, [], ["企业开办要几天"], {"text": "x"}])
+def test_non_string_question_is_400(api: Running, value: object) -> None:
+    status, body = _post(api, json.dumps({"question": value}))
+    assert (status, body["error"]) == (400, "invalid_question")
+    assert "字符串" in body["message"]
+
+
+def test_overlong_question_is_400(api: Running) -> None:
+    status, body = _post(api, json.dumps({"question": "企" * 4097}, ensure_ascii=False))
+    assert (status, body["error"]) == (400, "question_too_long")
+
+
+@pytest.mark.parametrize("value", [True, 1.5, [], {}, "x" * 129])
+def test_bad_chat_id_is_400(api: Running, value: object) -> None:
+    status, body = _post(api, json.dumps({"question": ANSWERED, "chat_id": value}))
+    assert (status, body["error"]) == (400, "invalid_chat_id")
+
+
+def test_body_of_exactly_16_kib_is_accepted(api: Running) -> None:
+    prefix, suffix = '{"question": "企业开办要几天", "pad": "', '"}'
+    pad = MAX_BODY_BYTES - len(prefix.encode()) - len(suffix)
+    content = (prefix + "x" * pad + suffix).encode()
+    assert len(content) == MAX_BODY_BYTES
+    response = api.client.post("/v1/ask", content=content)
+    assert response.status_code == 200
+
+
+def test_body_over_16_kib_is_413(api: Running) -> None:
+    status, body = _post(api, json.dumps({"question": "x" * MAX_BODY_BYTES}))
+    assert (status, body["error"]) == (413, "body_too_large")
+    assert "16 KiB" in body["message"]
+
+
+def test_huge_body_is_413(api: Running) -> None:
+    status, body = _post(api, b'{"question": "' + b"x" * (8 * 1024 * 1024) + b'"}')
+    assert (status, body["error"]) == (413, "body_too_large")
+
+
+def test_streamed_body_without_content_length_is_capped(api: Running) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(64):  # 64 KiB, chunked: no Content-Length to trust
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = api.client.post("/v1/ask", content=chunks())
+    assert response.status_code == 413
+    assert response.json()["error"] == "body_too_large"
+
+
+def test_understated_content_length_is_not_trusted(api: Running) -> None:
+    """A client that claims 10 bytes and sends 20 KiB gets its first 10 bytes read, not the rest believed."""
+    host, port = api.url.removeprefix("http://").split(":")
+    body = b'{"question": "' + b"x" * 20_000 + b'"}'
+    request = (
+        f"POST /v1/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    status_line = reply.split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 400 Bad Request"  # the 10 bytes read are not valid JSON
+    assert b'"invalid_json"' in reply
+
+
+def test_bad_requests_never_500(api: Running) -> None:
+    bodies = [b"{", b"[]", b'{"question": 1}', b'{"question": "x", "chat_id": false}', b"\x00" * 100]
+    for content in bodies:
+        assert api.client.post("/v1/ask", content=content).status_code == 400
+    assert api.client.post("/v1/ask", content=b"x" * (MAX_BODY_BYTES + 1)).status_code == 413
