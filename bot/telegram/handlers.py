@@ -1,0 +1,369 @@
+"""Thin handlers: parse the update, ask the engine, render, reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import cast
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.service import AskService
+from bot.telegram import keyboards, render
+from bot.telegram.flood import FloodGate, Verdict
+from intents import Answer, Outcome
+from knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+DEPS_KEY = "hohhot.deps"
+CHANNEL = "telegram"
+MAX_INLINE_RESULTS = 5
+INLINE_CACHE_SECONDS = 300
+_MENTIONS = (MessageEntity.MENTION, MessageEntity.TEXT_MENTION)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What the handlers need besides the update: the shared ask service and the per-chat flood gate."""
+
+    service: AskService
+    flood: FloodGate
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """Return the knowledge base the engine answers from."""
+        return self.service.engine.kb
+
+
+def deps(context: Context) -> Deps:
+    """Return the handlers' dependencies, stored in bot_data by build_application."""
+    return cast(Deps, context.bot_data[DEPS_KEY])
+
+
+# --- reading messages -------------------------------------------------------------------------------
+
+
+def _utf16_cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """Return text without the given (offset, length) spans, counted in UTF-16 code units as Telegram does."""
+    raw = text.encode("utf-16-le")
+    out, position = bytearray(), 0
+    for offset, length in sorted(spans):
+        out += raw[position : offset * 2]
+        position = max(position, (offset + length) * 2)
+    out += raw[position:]
+    return out.decode("utf-16-le")
+
+
+def _bot_mentions(message: Message, username: str, bot_id: int) -> list[MessageEntity]:
+    def is_bot(entity: MessageEntity, text: str) -> bool:
+        if entity.type == MessageEntity.TEXT_MENTION:
+            return entity.user is not None and entity.user.id == bot_id
+        return text[1:].lower() == username.lower()
+
+    return [e for e, text in message.parse_entities(list(_MENTIONS)).items() if is_bot(e, text)]
+
+
+def _command(message: Message) -> tuple[str, str | None, str] | None:
+    """Return (command, addressee, argument) when the message starts with a bot command."""
+    text = message.text or ""
+    for entity in message.entities:
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            head = message.parse_entity(entity)
+            command, _, addressee = head[1:].partition("@")
+            rest = _utf16_cut(text, [(0, entity.length)]).strip()
+            return command.lower(), addressee or None, rest
+    return None
+
+
+def question_of(message: Message, username: str, bot_id: int) -> str:
+    """Return the message text without the bot's mentions."""
+    spans = [(e.offset, e.length) for e in _bot_mentions(message, username, bot_id)]
+    return " ".join(_utf16_cut(message.text or "", spans).split())
+
+
+def is_addressed(message: Message, username: str, bot_id: int) -> bool:
+    """Return True when a message in a group or channel is meant for the bot: a mention, a reply to it, or /ask."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    if _bot_mentions(message, username, bot_id):
+        return True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return True
+    command = _command(message)
+    return command is not None and (command[1] is None or command[1].lower() == username.lower())
+
+
+def _from_self(message: Message, bot_id: int) -> bool:
+    # Our own inline results come back as "via bot" messages; they carry an answer, not a question.
+    return message.via_bot is not None and message.via_bot.id == bot_id
+
+
+def _user_id(message: Message) -> int | None:
+    if message.from_user is not None:
+        return message.from_user.id
+    return message.sender_chat.id if message.sender_chat is not None else None
+
+
+def _quote(message: Message) -> bool:
+    return message.chat.type != ChatType.PRIVATE
+
+
+# --- replying ---------------------------------------------------------------------------------------
+
+
+async def _admit(message: Message, context: Context) -> bool:
+    """Apply the chat's flood limit: True to go on; on the first excess, tell the chat once."""
+    verdict = deps(context).flood.check(message.chat_id)
+    if verdict is Verdict.NOTICE:
+        logger.info("flood limit reached in a %s chat", message.chat.type)
+        await message.reply_text(render.FLOOD_NOTICE, do_quote=_quote(message))
+    return verdict is Verdict.ANSWER
+
+
+async def _reply(message: Message, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await message.reply_html(html, reply_markup=markup, do_quote=_quote(message))
+
+
+async def _answer_question(message: Message, question: str, context: Context, *, empty_hint: str) -> None:
+    if not await _admit(message, context):
+        return
+    if not question.strip():
+        await _reply(message, empty_hint)
+        return
+    d = deps(context)
+    answer = d.service.ask(question, channel=CHANNEL, user_id=_user_id(message))
+    await _reply(message, render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb))
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet: what the assistant knows, with example questions as buttons."""
+    message = cast(Message, update.effective_message)
+    if await _admit(message, context):
+        kb = deps(context).kb
+        await _reply(message, render.start_text(kb), keyboards.start_keyboard(kb))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to ask in each kind of chat."""
+    message = cast(Message, update.effective_message)
+    if await _admit(message, context):
+        await _reply(message, render.help_text(context.bot.username))
+
+
+async def topics(update: Update, context: Context) -> None:
+    """Open the topic browser."""
+    message = cast(Message, update.effective_message)
+    if await _admit(message, context):
+        kb = deps(context).kb
+        await _reply(message, render.topics_text(0, keyboards.topic_pages(kb)), keyboards.topics_keyboard(kb, 0))
+
+
+async def hotline(update: Update, context: Context) -> None:
+    """Show the 12345 guidance."""
+    message = cast(Message, update.effective_message)
+    if await _admit(message, context):
+        answer = render.hotline_answer(deps(context).kb)
+        await _reply(message, render.render_answer(answer), keyboards.hotline_keyboard())
+
+
+async def ask(update: Update, context: Context) -> None:
+    """Answer the question after /ask."""
+    message = cast(Message, update.effective_message)
+    command = _command(message)
+    await _answer_question(message, command[2] if command else "", context, empty_hint=render.EMPTY_ASK)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Say that a command does not exist (private chats only)."""
+    message = cast(Message, update.effective_message)
+    if await _admit(message, context):
+        await _reply(message, render.UNKNOWN_COMMAND)
+
+
+# --- messages ---------------------------------------------------------------------------------------
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """Answer any text in a private chat as a question."""
+    message = cast(Message, update.effective_message)
+    if _from_self(message, context.bot.id):
+        return
+    question = question_of(message, context.bot.username, context.bot.id)
+    await _answer_question(message, question, context, empty_hint=render.NOT_TEXT)
+
+
+async def group_text(update: Update, context: Context) -> None:
+    """Answer a group message only when it mentions or replies to the bot; stay silent otherwise."""
+    message = cast(Message, update.effective_message)
+    bot = context.bot
+    if message.is_automatic_forward or _from_self(message, bot.id):
+        # A channel post copied into its discussion group was already answered in the channel.
+        return
+    if not is_addressed(message, bot.username, bot.id):
+        return
+    hint = render.EMPTY_MENTION.format(username=bot.username)
+    await _answer_question(message, question_of(message, bot.username, bot.id), context, empty_hint=hint)
+
+
+async def channel_post(update: Update, context: Context) -> None:
+    """Answer a channel post that mentions the bot or starts with /ask; ignore every other post."""
+    message = cast(Message, update.effective_message)
+    bot = context.bot
+    command = _command(message)
+    if command is not None:
+        name, addressee, argument = command
+        if name != "ask" or (addressee is not None and addressee.lower() != bot.username.lower()):
+            return
+        await _answer_question(message, argument, context, empty_hint=render.EMPTY_ASK)
+    elif _bot_mentions(message, bot.username, bot.id):
+        hint = render.EMPTY_MENTION.format(username=bot.username)
+        await _answer_question(message, question_of(message, bot.username, bot.id), context, empty_hint=hint)
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Ask for text when a private chat sends a sticker, photo, voice, edit or service message."""
+    message = cast(Message, update.effective_message)
+    if message.chat.type != ChatType.PRIVATE or _from_self(message, context.bot.id):
+        return
+    if await _admit(message, context):
+        await message.reply_text(render.NOT_TEXT, do_quote=False)
+
+
+# --- buttons ----------------------------------------------------------------------------------------
+
+
+def _screen(action: keyboards.Action, context: Context) -> tuple[str, InlineKeyboardMarkup] | None:
+    """Return the text and keyboard a button leads to, or None when it is stale."""
+    d = deps(context)
+    kb = d.kb
+    try:
+        match action:
+            case keyboards.AnswerIntent(intent, browsing):
+                answer = d.service.engine.answer_entry(intent)
+                return render.render_answer(answer), keyboards.answer_keyboard(answer, kb, browsing=browsing)
+            case keyboards.Hotline():
+                return render.render_answer(render.hotline_answer(kb)), keyboards.hotline_keyboard()
+            case keyboards.TopicList(page):
+                pages = keyboards.topic_pages(kb)
+                page = min(page, pages - 1)
+                return render.topics_text(page, pages), keyboards.topics_keyboard(kb, page)
+            case keyboards.TopicQuestions(topic_id, page):
+                pages = keyboards.question_pages(kb, topic_id)
+                page = min(page, pages - 1)
+                topic = next(t for t in kb.topics if t.id == topic_id)
+                return render.topic_text(topic, page, pages), keyboards.topic_keyboard(kb, topic_id, page)
+    except KeyError:
+        return None
+    return None
+
+
+async def _answer_query(query: CallbackQuery, text: str | None = None) -> None:
+    try:
+        await query.answer(text)
+    except BadRequest as exc:  # too old to answer: the user has moved on, nothing to tell them
+        logger.info("callback query not answered: %s", exc)
+
+
+async def button(update: Update, context: Context) -> None:
+    """Answer a button press in place: edit the message it belongs to; every press is acknowledged."""
+    query = cast(CallbackQuery, update.callback_query)
+    action = keyboards.decode(query.data)
+    screen = _screen(action, context) if action is not None else None
+    if screen is None:
+        await _answer_query(query, render.STALE_BUTTON)
+        return
+    await _answer_query(query)
+    text, markup = screen
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        message = query.message
+        if message is None or not message.is_accessible:
+            raise
+        # The message can no longer be edited (deleted, too old): answer with a new one instead.
+        logger.info("could not edit message, sending a new one: %s", exc)
+        await context.bot.send_message(message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+# --- inline mode ------------------------------------------------------------------------------------
+
+
+def inline_answers(question: str, deps_: Deps) -> list[Answer]:
+    """Return up to five answers for an inline query; popular questions when it is empty."""
+    engine, kb = deps_.service.engine, deps_.kb
+    answer = engine.ask(question) if question.strip() else None
+    if answer is None or answer.outcome is Outcome.EMPTY:
+        return [engine.answer_entry(e.id) for e in keyboards.featured_entries(kb, MAX_INLINE_RESULTS)]
+    if answer.outcome is Outcome.SUGGEST:
+        return [engine.answer_entry(s.intent) for s in answer.suggestions][:MAX_INLINE_RESULTS]
+    if answer.outcome is Outcome.FALLBACK or answer.entry is None:
+        return [answer]
+    related = [engine.answer_entry(i) for i in answer.entry.related if i in kb.entries]
+    return [answer, *related][:MAX_INLINE_RESULTS]
+
+
+def _article(answer: Answer) -> InlineQueryResultArticle:
+    if answer.entry is not None:
+        result_id, title = answer.entry.id, answer.entry.questions[0]
+    else:
+        result_id, title = "fallback", "没有找到可靠答案 · 建议拨打12345"
+    return InlineQueryResultArticle(
+        id=result_id,
+        title=title,
+        description=render.inline_description(answer),
+        input_message_content=InputTextMessageContent(render.render_answer(answer), parse_mode=ParseMode.HTML),
+    )
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """Offer up to five answers for what is typed after @botname."""
+    query = update.inline_query
+    if query is None:
+        return
+    # Inline queries arrive keystroke by keystroke: they go to the engine directly, not through the
+    # service, so half-typed words are neither counted as questions nor escalated as unanswered.
+    answers = inline_answers(query.query, deps(context))
+    await query.answer([_article(a) for a in answers], cache_time=INLINE_CACHE_SECONDS)
+
+
+# --- errors -----------------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure; tell the asking user something short and true, never a stack trace."""
+    logger.error("failed to handle an update", exc_info=context.error)
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        return  # Telegram itself is unreachable or failing: an apology would not arrive either
+    if not isinstance(update, Update):
+        return
+    if update.callback_query is not None:
+        await _answer_query(update.callback_query, render.APOLOGY)
+        return
+    message = update.effective_message
+    bot = context.bot
+    if message is None or update.edited_message is not None or not is_addressed(message, bot.username, bot.id):
+        return
+    try:
+        await message.reply_text(render.APOLOGY, do_quote=_quote(message))
+    except TelegramError:
+        logger.warning("could not send the apology", exc_info=True)
