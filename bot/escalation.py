@@ -90,6 +90,7 @@ class Escalator:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         timeout: float = 10.0,
+        drain_timeout: float = 5.0,
         on_result: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -100,6 +101,7 @@ class Escalator:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._timeout = timeout
+        self.drain_timeout = drain_timeout
         self._on_result = on_result
         self._transport = transport
         self._queue: asyncio.Queue[Escalation] | None = None
@@ -132,12 +134,14 @@ class Escalator:
             "escalation webhook enabled (queue size %d, up to %d attempts)", self._queue_size, self.max_attempts
         )
 
-    async def stop(self, drain_timeout: float = 5.0) -> None:
-        """Deliver what is queued for up to drain_timeout seconds, then stop the worker."""
+    async def stop(self, drain_timeout: float | None = None) -> None:
+        """Deliver what is queued for up to drain_timeout seconds (default: the constructor's), then stop."""
         if self._worker is None or self._queue is None:
             return
         try:
-            await asyncio.wait_for(self._queue.join(), drain_timeout)
+            await asyncio.wait_for(
+                self._queue.join(), self.drain_timeout if drain_timeout is None else drain_timeout
+            )
         except TimeoutError:
             logger.warning("escalation: stopping with %d queued question(s) undelivered", self._queue.qsize())
         self._worker.cancel()

@@ -22,7 +22,16 @@ def _post(api: Running, content: bytes | str, content_type: str = "application/j
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{", b"{'question': 'x'}", b"question=x", b'{"question": "x",}', b"\xff\xfe\xfa", b"NaN", "{\"question\": \"企业"],
+    [
+        b"",
+        b"{",
+        b"{'question': 'x'}",
+        b"question=x",
+        b'{"question": "x",}',
+        b"\xff\xfe\xfa",
+        b"NaN",
+        '{"question": "企业',
+    ],
     ids=["empty", "truncated", "single-quotes", "form", "trailing-comma", "not-utf8", "nan", "unterminated"],
 )
 def test_malformed_json_is_400(api: Running, content: bytes | str) -> None:
