@@ -49,8 +49,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "question": {"type": "string", "maxLength": 4096, "description": "The question, in Chinese."},
             "chat_id": {
-                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 128}],
-                "description": "Optional id of the asking user or chat; only its salted hash is kept.",
+                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 128}, {"type": "null"}],
+                "description": "Optional id of the asking user or chat (null: none); only its salted hash is kept.",
             },
         },
         "required": ["question"],
