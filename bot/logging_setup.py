@@ -50,7 +50,7 @@ class RedactFilter(logging.Filter):
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep what we can, logging must not fail
-            message = str(record.msg)
+            message = f"{record.msg} (arguments: {record.args!r})"
         record.msg, record.args = self.redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
