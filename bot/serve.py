@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import secrets
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from enum import StrEnum
 from types import FrameType
-from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from bot.config import Settings
 from bot.escalation import Escalator
@@ -50,45 +47,6 @@ def mode_of(settings: Settings) -> Mode:
     return Mode.WEBHOOK if settings.webhook_url else Mode.POLLING
 
 
-class TelegramRunner(Protocol):
-    """What `bot.telegram.runner.start_telegram` returns: the running Application, and a way to stop it."""
-
-    application: Any
-
-    async def stop(self) -> None:
-        """Stop polling or the webhook's update processing and shut the Application down."""
-
-
-@dataclass(slots=True)
-class _Telegram:
-    """Starts and stops the Telegram side inside the server's lifespan, mounting the webhook route."""
-
-    settings: Settings
-    service: AskService
-    app: Starlette | None = None
-    runner: TelegramRunner | None = field(default=None, repr=False)
-
-    async def start(self) -> None:
-        # Imported here: the API-only server must not need (or pay for) the Telegram modules.
-        runner_module = importlib.import_module("bot.telegram.runner")
-        started = runner_module.start_telegram(self.settings, self.service)
-        self.runner = await started if inspect.isawaitable(started) else started
-        if mode_of(self.settings) is Mode.WEBHOOK:
-            assert self.app is not None and self.runner is not None
-            webhook_module = importlib.import_module("bot.telegram.webhook")
-            route = webhook_module.telegram_webhook_route(self.runner.application, self.settings.webhook_secret)
-            # The route needs the started Application, which exists only now; uvicorn listens only after
-            # the lifespan's startup, so no request can arrive before the route is in place.
-            self.app.router.routes.append(route)
-        logger.info("telegram: running in %s mode", mode_of(self.settings).value)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await runner.stop()
-            logger.info("telegram: stopped")
-
-
 def build_app(settings: Settings, engine: Engine) -> Starlette:
     """Build the service, metrics, escalation and, when configured, the Telegram side; return the ASGI app."""
     salt = settings.user_hash_salt
@@ -104,14 +62,46 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
             settings.escalation_webhook_url, secret=settings.escalation_webhook_secret, on_result=metrics.escalation
         )
         service.subscribe(escalator.observe)
-    if mode_of(settings) is Mode.API:
+    mode = mode_of(settings)
+    if mode is Mode.API:
         return create_app(service, settings, metrics=metrics, escalator=escalator)
-    telegram = _Telegram(settings, service)
-    app = create_app(
-        service, settings, metrics=metrics, escalator=escalator, startup=[telegram.start], shutdown=[telegram.stop]
+
+    # Imported only now: the API-only server neither needs nor pays for python-telegram-bot.
+    import bot.telegram as telegram
+
+    runner: telegram.TelegramRunner | None = None
+    application: telegram.TelegramApplication | None = None
+    route: BaseRoute | None = None
+    if mode is Mode.WEBHOOK:
+        settings = settings.with_webhook_secret()
+        assert settings.webhook_secret is not None
+        # The route and the runner share one Application: updates posted to the route feed its queue.
+        application = telegram.build_application(settings, service, webhook=True)
+        route = telegram.telegram_webhook_route(application, settings.webhook_secret)
+
+    async def start_telegram() -> None:
+        nonlocal runner
+        try:
+            runner = await telegram.start_telegram(settings, service, application=application)
+        except Exception as exc:
+            logger.error("telegram: cannot start (%s: %s); stopping", type(exc).__name__, exc)
+            raise
+
+    async def stop_telegram() -> None:
+        nonlocal runner
+        if runner is not None:
+            await runner.stop()
+            runner = None
+
+    return create_app(
+        service,
+        settings,
+        telegram_route=route,
+        metrics=metrics,
+        escalator=escalator,
+        startup=[start_telegram],
+        shutdown=[stop_telegram],
     )
-    telegram.app = app
-    return app
 
 
 @contextmanager
