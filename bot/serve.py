@@ -127,9 +127,9 @@ def _sigterm_as_clean_exit() -> Iterator[None]:
 
 def run(settings: Settings) -> int:
     """Load the engine (failing fast), then serve until SIGINT or SIGTERM; return the exit status."""
-    configure_logging(settings)
     if mode_of(settings) is Mode.WEBHOOK:
-        settings = settings.with_webhook_secret()
+        settings = settings.with_webhook_secret()  # first: a generated secret must be redacted from logs too
+    configure_logging(settings)
     try:
         engine = Engine.load()
     except KnowledgeBaseError as exc:
@@ -144,6 +144,7 @@ def run(settings: Settings) -> int:
         access_log=settings.log_level == "DEBUG",
         server_header=False,
         lifespan="on",
+        timeout_graceful_shutdown=10,  # then open connections are closed, so a stop never hangs
     )
     server = uvicorn.Server(config)
     logger.info(

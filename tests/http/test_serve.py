@@ -12,14 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from http_helpers import ANSWERED, OUT_OF_SCOPE, serve
+from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,6 +28,8 @@ from starlette.routing import Route
 from bot import serve as serve_module
 from bot.config import Settings
 from bot.serve import Mode, mode_of
+from bot.service import hash_user
+from intents import Engine
 from knowledge.loader import KnowledgeBaseError, Problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,38 +241,51 @@ def test_an_invalid_knowledge_base_fails_fast(
     assert "knowledge base is invalid" in err and "topics/x.yaml: entry 'x_entry': field 'reply'" in err
 
 
-def test_webhook_mode(start_serve: Any, fake_telegram: FakeTelegram) -> None:
+@pytest.mark.parametrize("configured", [True, False], ids=["configured-secret", "generated-secret"])
+def test_webhook_mode(start_serve: Any, fake_telegram: FakeTelegram, engine: Engine, configured: bool) -> None:
     port = _free_port()
+    env = {"WEBHOOK_SECRET": "hook_secret-123"} if configured else {}
     server = start_serve(
-        PORT=str(port), TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=fake_telegram.base_url,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook", WEBHOOK_SECRET="hook_secret-123",
+        PORT=str(port),
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake_telegram.base_url,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        **env,
     )
     (registered,) = fake_telegram.called("setWebhook")
-    assert registered["secret_token"] == "hook_secret-123"
+    secret = registered["secret_token"]
+    assert secret == "hook_secret-123" if configured else len(secret) >= 32
     assert registered["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
     update = private_message(1, ANSWERED)
     assert server.client.post("/telegram/webhook", json=update).status_code == 403
     wrong = {"X-Telegram-Bot-Api-Secret-Token": "nope"}
     assert server.client.post("/telegram/webhook", json=update, headers=wrong).status_code == 403
-    right = {"X-Telegram-Bot-Api-Secret-Token": "hook_secret-123"}
+    right = {"X-Telegram-Bot-Api-Secret-Token": secret}
     assert server.client.post("/telegram/webhook", json=update, headers=right).status_code == 200
     deadline = time.monotonic() + 10
     while not fake_telegram.called("sendMessage") and time.monotonic() < deadline:
         time.sleep(0.05)
     (reply,) = fake_telegram.called("sendMessage")
-    assert int(reply["chat_id"]) == 5550001 and "0.5个工作日" in reply["text"]
+    assert int(reply["chat_id"]) == 5550001 and engine.ask(ANSWERED).figures[0] in reply["text"]
     assert server.client.post("/v1/ask", json={"question": OUT_OF_SCOPE}).status_code == 200
     metrics = server.client.get("/metrics").text
     assert 'hohhot_questions_total{channel="telegram"} 1.0' in metrics
     assert 'hohhot_questions_total{channel="api"} 1.0' in metrics
     assert server.stop() == 0
     output = server.output()
-    assert TOKEN not in output and "hook_secret-123" not in output
+    assert "webhook mode" in output
+    assert TOKEN not in output and secret not in output
 
 
-def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram) -> None:
+def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram, receiver_factory: Callable[..., Receiver]) -> None:
+    receiver = receiver_factory(failures=1)
     fake_telegram.updates.append(private_message(7, OUT_OF_SCOPE, user_id=5550002))
-    server = start_serve(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=fake_telegram.base_url)
+    server = start_serve(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=fake_telegram.base_url,
+        ESCALATION_WEBHOOK_URL=receiver.url,
+        USER_HASH_SALT="polling-salt",
+    )
     deadline = time.monotonic() + 10
     while not fake_telegram.called("sendMessage") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -279,5 +294,11 @@ def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram) -> None:
     assert not fake_telegram.called("setWebhook")
     assert server.client.post("/v1/ask", json={"question": ANSWERED}).status_code == 200
     assert server.client.post("/telegram/webhook", json={}).status_code == 404  # no webhook route when polling
+    receiver.wait_for(lambda r: len(r.accepted) == 1)  # the Telegram fallback, escalated after one retry
+    escalated = json.loads(receiver.accepted[0][1])
+    assert escalated["channel"] == "telegram" and escalated["question"] == OUT_OF_SCOPE
+    assert escalated["user_hash"] == hash_user(5550002, "polling-salt")
     assert server.stop() == 0
-    assert TOKEN not in server.output()
+    output = server.output()
+    assert "polling mode" in output
+    assert TOKEN not in output and "5550002" not in output
