@@ -35,15 +35,15 @@ class Outcome(StrEnum):
 class Thresholds:
     """The decision rule's knobs, tuned on the evaluation sets (see README)."""
 
-    answer: float = 70.0
+    answer: float = 62.0
     """Minimum score to answer."""
-    suggest: float = 55.0
+    suggest: float = 50.0
     """Minimum score for an intent to be offered as a suggestion."""
-    margin: float = 4.0
+    margin: float = 6.0
     """An answer needs this lead over the next intent; closer than that, the user chooses."""
-    sure: float = 92.0
+    sure: float = 80.0
     """At or above this score the best intent is answered whatever the margin."""
-    min_coverage: float = 0.75
+    min_coverage: float = 0.5
     """An answer must explain at least this weighted share of the question's words."""
     max_suggestions: int = 3
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,8 +22,15 @@ INTERROGATIVES = frozenset({"多久", "多少", "何时", "哪里", "什么", "�
 
 _INTERROGATIVE_WEIGHT = 0.3
 _MIN_WEIGHT = 0.1
+_CLASS_WEIGHT = {"v": 0.6, "a": 0.4, "f": 0.15}
+_UNKNOWN_WORD_WEIGHT = 0.7
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
 
 
 def _read_words(path: Path) -> list[str]:
@@ -40,13 +46,16 @@ class Lexicon:
     """Everything the analyzer needs to know about words; built once and shared."""
 
     tokenizer: jieba.Tokenizer
-    total_freq: int
     synonyms: dict[str, str]
     stopwords: frozenset[str]
     domain_words: frozenset[str]
     places: frozenset[str]
     """Places other than Hohhot: naming one that an entry never mentions rules the entry out."""
     pinyin: dict[str, str]
+    detail_words: frozenset[str]
+    """Words asking for a practical detail (电话, 材料, 下载): only an entry whose examples use them may answer."""
+    word_classes: dict[str, str]
+    """Non-noun dictionary words and their class: v verb, a modifier, f function word."""
     fingerprint: str
     """A hash of every file and word the lexicon was built from, for caches derived from it."""
     _weights: dict[str, float] = field(default_factory=dict)
@@ -54,7 +63,8 @@ class Lexicon:
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = ()) -> Lexicon:
         """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms)."""
-        fixed_files = [data_dir / n for n in ("base_dict.txt", "synonyms.yaml", "stopwords.txt", "places.txt", "pinyin.txt")]
+        names = ("base_dict.txt", "synonyms.yaml", "stopwords.txt", "places.txt", "detail_words.txt", "pinyin.txt", "word_classes.txt")
+        fixed_files = [data_dir / n for n in names]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
         tokenizer.tmp_dir = str(cache_dir())
         # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
@@ -65,7 +75,6 @@ class Lexicon:
         finally:
             if gc_was_enabled:
                 gc.enable()
-        total = int((data_dir / "base_dict_total.txt").read_text(encoding="utf-8").strip())
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
         synonyms: dict[str, str] = {}
@@ -81,7 +90,8 @@ class Lexicon:
         domain.update(w for w in extra_words if len(w) >= 2)
         domain.update(c for c in synonyms.values())
         places = frozenset(_read_words(data_dir / "places.txt"))
-        for word in sorted(domain | places | synonyms.keys()):
+        details = frozenset(_read_words(data_dir / "detail_words.txt"))
+        for word in sorted(domain | places | details | synonyms.keys()):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
         pinyin: dict[str, str] = {}
@@ -90,11 +100,14 @@ class Lexicon:
             pinyin[ch] = reading
         return cls(
             tokenizer=tokenizer,
-            total_freq=total,
             synonyms=synonyms,
             stopwords=frozenset(_read_words(data_dir / "stopwords.txt")),
             domain_words=frozenset(domain),
             places=places,
+            detail_words=details,
+            word_classes=dict(
+                line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")
+            ),
             fingerprint=fingerprint(
                 *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
             ),
@@ -106,10 +119,10 @@ class Lexicon:
         return token in self.places or (len(token) >= 3 and token.replace(".", "").isdigit())
 
     def weight(self, token: str) -> float:
-        """Return how much a token says about a question: rare words a lot, common words and question words little.
+        """Return how much a token says about a question, from 0.1 (a particle) to 1 (a domain term or noun).
 
-        The weight is the token's self-information in jieba's corpus frequencies, scaled to 0.1-1.0; a domain
-        word or a word jieba has never seen counts fully, since it is exactly what a question is about.
+        Nouns and domain terms say what a question is about; verbs and modifiers less; pronouns, numerals, adverbs
+        and question words (jieba's part-of-speech classes) little; very frequent words are damped further.
         """
         cached = self._weights.get(token)
         if cached is not None:
@@ -124,9 +137,15 @@ class Lexicon:
             w = _MIN_WEIGHT
         else:
             freq = self.tokenizer.FREQ.get(token, 0)
-            info = math.log(self.total_freq / (freq + 1))
-            w = min(1.0, max(_MIN_WEIGHT, (info - 6.0) / 7.0))
+            if not freq:
+                w = _UNKNOWN_WORD_WEIGHT if len(token) >= 2 else _MIN_WEIGHT * 3
+            else:
+                w = _CLASS_WEIGHT.get(self.word_classes.get(token, ""), 1.0)
+                if freq > 100_000:
+                    w *= 0.25
+                elif freq > 20_000:
+                    w *= 0.5
             if len(token) == 1 and _CJK.match(token):
-                w = min(w, 0.5)  # a lone character is usually a fragment, not a word
+                w = min(w, 0.5)
         self._weights[token] = w
         return w

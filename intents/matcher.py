@@ -16,7 +16,7 @@ from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 1
+_FORMAT = 2
 """Bump when the index layout or the scoring inputs change, so old caches are not reused."""
 
 SHORTLIST = 48
@@ -30,6 +30,9 @@ PART_CREDIT = 0.7
 
 REPLY_PART_CREDIT = 0.4
 """Credit for a question word found only inside the reply's text."""
+
+COVERAGE_SHARE = 0.7
+"""The score is this share of coverage plus the rest of similarity: explaining every word matters most."""
 
 CONSTRAINT_PENALTY = 0.5
 """Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
@@ -161,10 +164,14 @@ class Matcher:
             return max(credit, REPLY_PART_CREDIT)
         return credit
 
-    def _coverage(self, intent: int, q_weights: dict[str, float], q_total: float, constraints: list[str]) -> float:
+    def _coverage(
+        self, intent: int, q_weights: dict[str, float], q_total: float, constraints: list[str], details: list[str]
+    ) -> float:
         """Return the weighted share of the question this intent explains, halved if it ignores a place or number."""
         coverage = sum(w * self._credit(intent, t) for t, w in q_weights.items()) / q_total
         if any(self._credit(intent, t) == 0.0 for t in constraints):
+            coverage *= CONSTRAINT_PENALTY
+        if any(self._vocab[intent].get(t, 0.0) < 1.0 for t in details):
             coverage *= CONSTRAINT_PENALTY
         return coverage
 
@@ -195,6 +202,7 @@ class Matcher:
         key = analysis.key
         is_constraint = self.analyzer.lexicon.is_constraint
         constraints = [t for t in q_tokens if is_constraint(t)]
+        details = [t for t in q_tokens if t in self.analyzer.lexicon.detail_words]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}
         for ex_id in self._shortlist(q_weights, key):
@@ -202,13 +210,13 @@ class Matcher:
             intent = example.intent
             coverage = coverage_of.get(intent)
             if coverage is None:
-                coverage = self._coverage(intent, q_weights, q_total, constraints)
+                coverage = self._coverage(intent, q_weights, q_total, constraints, details)
                 coverage_of[intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
             union = q_total + example.weight - shared
             overlap = shared / union if union else 0.0
             similarity = 0.5 * overlap + 0.005 * fuzz.ratio(key, example.key)
-            score = 100.0 * (0.6 * coverage + 0.4 * similarity)
+            score = 100.0 * (COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * similarity)
             current = best.get(intent)
             if current is None or score > current[0]:
                 best[intent] = (score, coverage, similarity, ex_id)
