@@ -89,7 +89,7 @@ def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     example = '例如 {"question": "企业开办要几天"}'
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets fit in 16 KiB
         raise ApiError(400, "invalid_json", f"请求体不是有效的 JSON，{example}。") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", f"请求体必须是 JSON 对象，{example}。")

@@ -6,9 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
-import httpx
 import pytest
-from http_helpers import Receiver, Running, ServerFactory, serve
+from http_helpers import Receiver, Running, ServerFactory, client, serve
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
@@ -35,8 +34,8 @@ def start_server(engine: Engine) -> Iterator[ServerFactory]:
                 service.subscribe(escalator.observe)
             app = create_app(service, Settings(**settings), escalator=escalator, telegram_route=telegram_route)
             url = stack.enter_context(serve(app))
-            client = stack.enter_context(httpx.Client(base_url=url, timeout=10, trust_env=False))
-            return Running(url, app, service, client)
+            http = stack.enter_context(client(url))
+            return Running(url, app, service, http)
 
         yield start
 
@@ -46,8 +45,8 @@ def api(engine: Engine) -> Iterator[Running]:
     """Return a server without API keys and with a generous rate limit, shared by a module's tests."""
     service = AskService(engine, salt="test-salt")
     app = create_app(service, Settings(rate_limit_per_minute=100_000))
-    with serve(app) as url, httpx.Client(base_url=url, timeout=10, trust_env=False) as client:
-        yield Running(url, app, service, client)
+    with serve(app) as url, client(url) as http:
+        yield Running(url, app, service, http)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 from collections.abc import Iterator
 
@@ -31,8 +32,23 @@ def _post(api: Running, content: bytes | str, content_type: str = "application/j
         b"\xff\xfe\xfa",
         b"NaN",
         '{"question": "企业',
+        b"[" * 16_000,
+        b'{"question": "x", "deep": ' + b"[" * 8000 + b"]" * 8000 + b"}",
+        b'{"question": "x", "chat_id": ' + b"9" * 5000 + b"}",
     ],
-    ids=["empty", "truncated", "single-quotes", "form", "trailing-comma", "not-utf8", "nan", "unterminated"],
+    ids=[
+        "empty",
+        "truncated",
+        "single-quotes",
+        "form",
+        "trailing-comma",
+        "not-utf8",
+        "nan",
+        "unterminated",
+        "nested",
+        "nested-field",
+        "huge-integer",
+    ],
 )
 def test_malformed_json_is_400(api: Running, content: bytes | str) -> None:
     status, body = _post(api, content)
@@ -65,7 +81,7 @@ def test_overlong_question_is_400(api: Running) -> None:
     assert (status, body["error"]) == (400, "question_too_long")
 
 
-@pytest.mark.parametrize("value", [True, 1.5, [], {}, "x" * 129])
+@pytest.mark.parametrize("value", [True, 1.5, [], {}, "x" * 129, float("inf"), float("nan")])
 def test_bad_chat_id_is_400(api: Running, value: object) -> None:
     status, body = _post(api, json.dumps({"question": ANSWERED, "chat_id": value}))
     assert (status, body["error"]) == (400, "invalid_chat_id")
@@ -126,3 +142,31 @@ def test_bad_requests_never_500(api: Running) -> None:
     for content in bodies:
         assert api.client.post("/v1/ask", content=content).status_code == 400
     assert api.client.post("/v1/ask", content=b"x" * (MAX_BODY_BYTES + 1)).status_code == 413
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    kind = rng.randrange(8 if depth < 3 else 5)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.choice([0, -1, 2**70, 1.5, 1e308])
+    if kind in (2, 3, 4):
+        alphabet = "企业开办要几天😀<>&\"'\\\x00\x1f\u200b\ud7ff\ue000 aZ9"
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+    if kind in (5, 6):
+        keys = ["question", "chat_id", "x", ""]
+        return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(0, 4))}
+    return [_random_json(rng, depth + 1) for _ in range(rng.randrange(0, 4))]
+
+
+def test_random_bodies_get_200_or_a_json_400(api: Running) -> None:
+    rng = random.Random(20261121)
+    for _ in range(300):
+        if rng.random() < 0.2:
+            content = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 64)))
+        else:
+            content = json.dumps(_random_json(rng), ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
+        response = api.client.post("/v1/ask", content=content)
+        assert response.status_code in (200, 400), (content, response.text)
+        body = response.json()
+        assert ("answer" in body) if response.status_code == 200 else ("error" in body and "message" in body)

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
 import pytest
-from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, ServerFactory, serve
+from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, ServerFactory, client, serve
 
 from bot.config import Settings
 from bot.escalation import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, Escalation, Escalator
@@ -160,9 +159,9 @@ def test_shutdown_delivers_what_is_queued(receiver_factory: ReceiverFactory, eng
     service = AskService(engine)
     service.subscribe(escalator.observe)
     app = create_app(service, Settings(), escalator=escalator)
-    with serve(app) as url, httpx.Client(base_url=url, trust_env=False) as client:
+    with serve(app) as url, client(url) as http:
         for _ in range(3):
-            client.post("/v1/ask", json={"question": OUT_OF_SCOPE})
+            http.post("/v1/ask", json={"question": OUT_OF_SCOPE})
         assert len(receiver.accepted) < 3
     # Leaving `serve` stopped the server: its lifespan's shutdown drained the queue first.
     assert len(receiver.accepted) == 3

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, serve
+from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, client, serve
 
 from bot.config import Settings
 from bot.escalation import Escalator
@@ -93,17 +93,17 @@ def test_no_secret_in_logs_or_responses(
     service.subscribe(escalator.observe)
     app = create_app(service, settings, escalator=escalator)
     seen: list[httpx.Response] = []
-    with serve(app) as url, httpx.Client(base_url=url, trust_env=False) as client:
+    with serve(app) as url, client(url) as http:
         good = {"Authorization": f"Bearer {API_KEY}"}
-        seen.append(client.post("/v1/ask", json={"question": ANSWERED, "chat_id": CHAT_ID}, headers=good))
-        seen.append(client.post("/v1/ask", json={"question": OUT_OF_SCOPE, "chat_id": CHAT_ID}, headers=good))
+        seen.append(http.post("/v1/ask", json={"question": ANSWERED, "chat_id": CHAT_ID}, headers=good))
+        seen.append(http.post("/v1/ask", json={"question": OUT_OF_SCOPE, "chat_id": CHAT_ID}, headers=good))
         for wrong in (f"Bearer {API_KEY}x", f"Bearer {TOKEN}", f"Basic {WEBHOOK_SECRET}", API_KEY):
-            seen.append(client.get("/v1/topics", headers={"Authorization": wrong}))
-        seen.append(client.post("/v1/ask", content=f'{{"question": "{API_KEY}'.encode(), headers=good))
-        seen.append(client.post("/v1/ask", json={"question": ANSWERED, "chat_id": TOKEN * 4}, headers=good))
-        seen.append(client.get(f"/v1/entries/{WEBHOOK_SECRET}", headers=good))
-        seen.append(client.get("/openapi.json"))
-        seen.append(client.get("/metrics"))
+            seen.append(http.get("/v1/topics", headers={"Authorization": wrong}))
+        seen.append(http.post("/v1/ask", content=f'{{"question": "{API_KEY}'.encode(), headers=good))
+        seen.append(http.post("/v1/ask", json={"question": ANSWERED, "chat_id": TOKEN * 4}, headers=good))
+        seen.append(http.get(f"/v1/entries/{WEBHOOK_SECRET}", headers=good))
+        seen.append(http.get("/openapi.json"))
+        seen.append(http.get("/metrics"))
         receiver.wait_for(lambda r: len(r.accepted) == 1)
         # Libraries log what they like: python-telegram-bot's httpx requests carry the token in the URL.
         logging.getLogger("httpx").info('HTTP Request: POST https://api.telegram.org/bot%s/getUpdates "200"', TOKEN)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, serve
+from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, client, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -126,7 +126,7 @@ class Server:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.client = httpx.Client(base_url=self.url, timeout=5, trust_env=False)
+        self.client = client(self.url, timeout=5)
         self._output: str | None = None
 
     def wait_ready(self, timeout: float = 30) -> None:
