@@ -302,3 +302,14 @@ def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram, receiver_fa
     output = server.output()
     assert "polling mode" in output
     assert TOKEN not in output and "5550002" not in output
+
+
+def test_a_rejected_token_stops_the_start(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "bot", "serve"]
+    env = clean_env(
+        PORT=str(_free_port()), TELEGRAM_BOT_TOKEN="42:WrongToken", TELEGRAM_BASE_URL=fake_telegram.base_url
+    )
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "telegram: cannot start" in result.stderr and "failed to start" in result.stderr
+    assert "WrongToken" not in result.stderr
