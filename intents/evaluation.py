@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intents.engine import Answer, Engine
+from intents.engine import Answer, Engine, Outcome
 
 OOS = "OOS"
 
@@ -41,10 +41,10 @@ class Result:
     def correct(self) -> bool:
         """Return True for a cited reply with a right figure, or a fallback on an out-of-scope question."""
         if not self.case.in_scope:
-            return self.answer.fallback
+            return not self.answered
         text = self.answer.text
         return (
-            not self.answer.fallback
+            self.answered
             and bool(self.answer.sources)
             and any(f in text for f in self.case.figures)
         )
@@ -52,7 +52,12 @@ class Result:
     @property
     def confidently_wrong(self) -> bool:
         """Return True when the engine answered but the answer is wrong (worse than falling back)."""
-        return not self.answer.fallback and not self.correct
+        return self.answered and not self.correct
+
+    @property
+    def answered(self) -> bool:
+        """Return True when the engine gave an answer (not a fallback, suggestions or a prompt to ask)."""
+        return self.answer.outcome is Outcome.ANSWER
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 2
+_FORMAT = 3
 """Bump when the index layout or the scoring inputs change, so old caches are not reused."""
 
 SHORTLIST = 48
@@ -103,11 +103,13 @@ class Matcher:
     def _state(self) -> tuple[Any, ...]:
         examples = [(e.intent, e.text, e.tokens, e.key, e.weight) for e in self._examples]
         return (self._intents, self._vocab, self._question_text, self._reply_text, examples,
-                self._postings, self._bigram_postings, self._common_token)
+                self._postings, self._bigram_postings, self._reply_postings, self._intent_examples,
+                self._common_token)
 
     def _restore(self, state: tuple[Any, ...]) -> None:
         (self._intents, self._vocab, self._question_text, self._reply_text, examples,
-         self._postings, self._bigram_postings, self._common_token) = state
+         self._postings, self._bigram_postings, self._reply_postings, self._intent_examples,
+         self._common_token) = state
         self._examples = [_Example(*e) for e in examples]
 
     def _build(self, docs: list[IntentDoc]) -> None:
@@ -120,12 +122,15 @@ class Matcher:
         self._examples: list[_Example] = []
         postings: dict[str, list[int]] = {}
         bigram_postings: dict[str, list[int]] = {}
+        reply_postings: dict[str, list[int]] = {}
+        self._intent_examples: list[list[int]] = []
         for doc in docs:
             index = len(self._intents)
             self._intents.append(doc.id)
             reply = analyzer.analyze(doc.reply)
             vocab: dict[str, float] = dict.fromkeys(reply.tokens, REPLY_WORD_CREDIT)
             keys: list[str] = []
+            own_examples: list[int] = []
             for question in doc.questions:
                 analysis = analyzer.analyze(question)
                 if not analysis.tokens:
@@ -134,15 +139,20 @@ class Matcher:
                 tokens = frozenset(analysis.tokens)
                 vocab.update(dict.fromkeys(tokens, 1.0))
                 ex_id = len(self._examples)
+                own_examples.append(ex_id)
                 self._examples.append(_Example(index, question, tokens, analysis.key, sum(map(weight, tokens))))
                 for token in tokens:
                     postings.setdefault(token, []).append(ex_id)
                 for bigram in _bigrams(analysis.key):
                     bigram_postings.setdefault(bigram, []).append(ex_id)
             self._vocab.append(vocab)
+            self._intent_examples.append(own_examples)
+            for token in {t for t, credit in vocab.items() if credit < 1.0}:
+                reply_postings.setdefault(token, []).append(index)
             self._question_text.append("|".join(keys))
             self._reply_text.append(reply.key)
         self._postings = postings
+        self._reply_postings = reply_postings
         # A bigram shared by many examples (多少, 企业) shortlists nothing; tokens already carry it.
         common = max(50, len(self._examples) // 50)
         self._bigram_postings = {b: ids for b, ids in bigram_postings.items() if len(ids) <= common}
@@ -162,6 +172,11 @@ class Matcher:
             return max(credit, PART_CREDIT)
         if token in self._reply_text[intent]:
             return max(credit, REPLY_PART_CREDIT)
+        if len(token) >= 3:
+            # A longer word holding one of the intent's words (行政服务大厅 holds 大厅) is partly explained by it.
+            for word, word_credit in self._vocab[intent].items():
+                if len(word) >= 2 and word in token:
+                    credit = max(credit, word_credit * PART_CREDIT * len(word) / len(token))
         return credit
 
     def _coverage(
@@ -187,6 +202,13 @@ class Matcher:
         for bigram in _bigrams(key):
             for ex_id in self._bigram_postings.get(bigram, ()):
                 hits[ex_id] = get(ex_id, 0.0) + _BIGRAM_WEIGHT
+        # A word only the reply uses still brings its intent in (什么叫一号受理 → the 12345 entry).
+        for token, w in q_weights.items():
+            intents = self._reply_postings.get(token, ())
+            if len(intents) <= self._common_token // 5:
+                for intent in intents:
+                    for ex_id in self._intent_examples[intent]:
+                        hits[ex_id] = get(ex_id, 0.0) + w * REPLY_WORD_CREDIT
         if len(hits) <= SHORTLIST:
             return list(hits)
         return heapq.nlargest(SHORTLIST, hits, key=hits.__getitem__)
