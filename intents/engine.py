@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from intents.analyzer import Analyzer
-from intents.lexicon import Lexicon
+from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
@@ -35,15 +35,16 @@ class Outcome(StrEnum):
 class Thresholds:
     """The decision rule's knobs, tuned on the evaluation sets (see README)."""
 
-    answer: float = 62.0
+    answer: float = 54.0
     """Minimum score to answer."""
-    suggest: float = 50.0
+    suggest: float = 45.0
     """Minimum score for an intent to be offered as a suggestion."""
-    margin: float = 6.0
+    margin: float = 4.0
     """An answer needs this lead over the next intent; closer than that, the user chooses."""
-    sure: float = 80.0
-    """At or above this score the best intent is answered whatever the margin."""
-    min_coverage: float = 0.5
+    sure_similarity: float = 0.75
+    """When the question is this close (0-1) to one of the best intent's examples, it is answered whatever the
+    margin: it is that example, reworded. Vague one-word questions never come this close, so they get choices."""
+    min_coverage: float = 0.6
     """An answer must explain at least this weighted share of the question's words."""
     max_suggestions: int = 3
 
@@ -148,6 +149,8 @@ class Engine:
             if not analysis.normalized:
                 return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0)
             return self._fallback(cleaned, 0.0)
+        if all(t in INTERROGATIVES for t in analysis.tokens):
+            return self._fallback(cleaned, 0.0)  # "多少?" alone names nothing to look up
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
         return self.decide(cleaned, candidates)
 
@@ -159,7 +162,7 @@ class Engine:
             return self._fallback(question, candidates[0].score if candidates else 0.0)
         best = eligible[0]
         runner_up = eligible[1].score if len(eligible) > 1 else 0.0
-        if best.score >= t.answer and (best.score >= t.sure or best.score - runner_up >= t.margin):
+        if best.score >= t.answer and (best.similarity >= t.sure_similarity or best.score - runner_up >= t.margin):
             return self.answer_entry(best.intent, question=question, score=best.score)
         offered = [c for c in eligible if c.score >= t.suggest][: t.max_suggestions]
         if offered:

@@ -16,7 +16,7 @@ from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 3
+_FORMAT = 4
 """Bump when the index layout or the scoring inputs change, so old caches are not reused."""
 
 SHORTLIST = 48
@@ -31,7 +31,7 @@ PART_CREDIT = 0.7
 REPLY_PART_CREDIT = 0.4
 """Credit for a question word found only inside the reply's text."""
 
-COVERAGE_SHARE = 0.7
+COVERAGE_SHARE = 0.5
 """The score is this share of coverage plus the rest of similarity: explaining every word matters most."""
 
 CONSTRAINT_PENALTY = 0.5
