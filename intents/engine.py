@@ -128,7 +128,15 @@ class Engine:
         self.thresholds = thresholds or Thresholds()
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
         self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms))
-        docs = (IntentDoc(id=e.id, questions=e.questions, reply=e.reply) for e in kb.entries.values())
+        docs = (
+            IntentDoc(
+                id=e.id,
+                questions=e.questions,
+                reply=e.reply,
+                terms=tuple(t for f in e.facts for t in (f.figure, f.measures)),
+            )
+            for e in kb.entries.values()
+        )
         self.matcher = Matcher(self.analyzer, docs, cache=True)
         logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
 

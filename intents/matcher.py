@@ -6,6 +6,7 @@ import heapq
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -16,14 +17,19 @@ from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 4
-"""Bump when the index layout or the scoring inputs change, so old caches are not reused."""
+_CODE = b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("analyzer.py", "lexicon.py", "matcher.py", "normalize.py")
+)
+"""The code that builds the index: any change to it makes old index caches unusable."""
 
 SHORTLIST = 48
 """Examples reranked per question; the index guarantees the true best is among them in practice."""
 
 REPLY_WORD_CREDIT = 0.5
 """How far a word that only the reply (not any example question) uses explains a question's word."""
+
+TERM_CREDIT = 1.0
+"""Credit for a word of the terms an intent cites (一号受理 for the 12345 entry): the intent is about them."""
 
 PART_CREDIT = 0.7
 """Credit for a question word found inside an example's text though segmented differently (瘦身 in 权力瘦身)."""
@@ -42,11 +48,13 @@ _BIGRAM_WEIGHT = 0.15
 
 @dataclass(frozen=True, slots=True)
 class IntentDoc:
-    """What the matcher knows of one intent: its id, example questions and the reply's words."""
+    """What the matcher knows of one intent: its id, example questions, the reply and the terms it cites."""
 
     id: str
     questions: tuple[str, ...]
     reply: str = ""
+    terms: tuple[str, ...] = ()
+    """The key terms the intent is about (its cited figures and what they measure): they count like examples."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ class Matcher:
         name = ""
         if cache:
             parts = [f"{d.id}\x1f{d.reply}\x1f" + "\x1f".join(d.questions) for d in docs]
-            name = "index-" + fingerprint(str(_FORMAT), analyzer.lexicon.fingerprint, *parts) + ".marshal"
+            name = "index-" + fingerprint(_CODE, analyzer.lexicon.fingerprint, *parts) + ".marshal"
             state = cache_store.load(name)
             if state is not None:
                 try:
@@ -129,8 +137,11 @@ class Matcher:
             self._intents.append(doc.id)
             reply = analyzer.analyze(doc.reply)
             vocab: dict[str, float] = dict.fromkeys(reply.tokens, REPLY_WORD_CREDIT)
+            for term in doc.terms:
+                vocab.update(dict.fromkeys(analyzer.analyze(term).tokens, TERM_CREDIT))
             keys: list[str] = []
             own_examples: list[int] = []
+            asked: set[str] = set()
             for question in doc.questions:
                 analysis = analyzer.analyze(question)
                 if not analysis.tokens:
@@ -138,6 +149,7 @@ class Matcher:
                 keys.append(analysis.key)
                 tokens = frozenset(analysis.tokens)
                 vocab.update(dict.fromkeys(tokens, 1.0))
+                asked.update(tokens)
                 ex_id = len(self._examples)
                 own_examples.append(ex_id)
                 self._examples.append(_Example(index, question, tokens, analysis.key, sum(map(weight, tokens))))
@@ -147,7 +159,7 @@ class Matcher:
                     bigram_postings.setdefault(bigram, []).append(ex_id)
             self._vocab.append(vocab)
             self._intent_examples.append(own_examples)
-            for token in {t for t, credit in vocab.items() if credit < 1.0}:
+            for token in vocab.keys() - asked:
                 reply_postings.setdefault(token, []).append(index)
             self._question_text.append("|".join(keys))
             self._reply_text.append(reply.key)
