@@ -35,13 +35,13 @@ class Outcome(StrEnum):
 class Thresholds:
     """The decision rule's knobs, tuned on the evaluation sets (see README)."""
 
-    answer: float = 54.0
+    answer: float = 62.0
     """Minimum score to answer."""
-    suggest: float = 45.0
+    suggest: float = 50.0
     """Minimum score for an intent to be offered as a suggestion."""
     margin: float = 4.0
     """An answer needs this lead over the next intent; closer than that, the user chooses."""
-    sure_similarity: float = 0.75
+    sure_similarity: float = 0.70
     """When the question is this close (0-1) to one of the best intent's examples, it is answered whatever the
     margin: it is that example, reworded. Vague one-word questions never come this close, so they get choices."""
     min_coverage: float = 0.6

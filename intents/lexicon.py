@@ -91,7 +91,10 @@ class Lexicon:
         domain.update(c for c in synonyms.values())
         places = frozenset(_read_words(data_dir / "places.txt"))
         details = frozenset(_read_words(data_dir / "detail_words.txt"))
-        for word in sorted(domain | places | details | synonyms.keys()):
+        stopwords = frozenset(_read_words(data_dir / "stopwords.txt"))
+        # Multi-character stop words are words too: kept whole, they cannot glue onto a neighbour (报道里 → 年报).
+        fillers = {w for w in stopwords if len(w) >= 2}
+        for word in sorted(domain | places | details | fillers | synonyms.keys()):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
         pinyin: dict[str, str] = {}
@@ -101,7 +104,7 @@ class Lexicon:
         return cls(
             tokenizer=tokenizer,
             synonyms=synonyms,
-            stopwords=frozenset(_read_words(data_dir / "stopwords.txt")),
+            stopwords=stopwords,
             domain_words=frozenset(domain),
             places=places,
             detail_words=details,

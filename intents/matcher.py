@@ -37,7 +37,7 @@ PART_CREDIT = 0.7
 REPLY_PART_CREDIT = 0.4
 """Credit for a question word found only inside the reply's text."""
 
-COVERAGE_SHARE = 0.5
+COVERAGE_SHARE = 0.7
 """The score is this share of coverage plus the rest of similarity: explaining every word matters most."""
 
 CONSTRAINT_PENALTY = 0.5
