@@ -73,7 +73,8 @@ class Tuning:
     retry_backoff: float = 0.25
     """Seconds before the first such retry, doubling each time."""
     read_timeout: float = 10.0
-    poll_timeout: float = 10.0
+    """Seconds to wait for a Bot API reply (getUpdates waits this much longer than its long poll)."""
+    poll_timeout: int = 10
     """Seconds a getUpdates long poll may wait for updates."""
     concurrent_updates: int = 64
     """Updates handled at once, across chats; one chat's updates are always handled in order."""
@@ -184,8 +185,35 @@ def add_handlers(application: TelegramApplication) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-def quiet_http_logs() -> None:
-    """Keep httpx from logging request URLs, which contain the bot token, at INFO."""
+class TokenRedactor(logging.Filter):
+    """Replace bot tokens in log records: PTB logs its API URL, which holds the token, at DEBUG."""
+
+    LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.BaseRequest", "telegram.HTTPXRequest", "httpx")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record in place; never drop it."""
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, "<token>")
+            record.msg, record.args = message, None
+        return True
+
+
+_redactor = TokenRedactor()
+
+
+def protect_token(token: str) -> None:
+    """Keep the token out of the logs: redact it in PTB's records, and keep httpx from logging URLs at INFO."""
+    _redactor.tokens.add(token)
+    for name in TokenRedactor.LOGGERS:
+        log = logging.getLogger(name)
+        if _redactor not in log.filters:
+            log.addFilter(_redactor)
     for name in ("httpx", "httpcore"):
         log = logging.getLogger(name)
         if log.getEffectiveLevel() < logging.WARNING:
@@ -199,13 +227,14 @@ def build_application(
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     tuning = tuning or Tuning()
-    quiet_http_logs()
+    protect_token(settings.telegram_bot_token)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .rate_limiter(RetryingRateLimiter(tuning))
         .concurrent_updates(ChatOrderedProcessor(tuning.concurrent_updates))
         .read_timeout(tuning.read_timeout)
+        .get_updates_read_timeout(tuning.read_timeout)
         .job_queue(None)
     )
     if settings.telegram_base_url:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from telegram.error import InvalidToken
+
 from bot.config import ConfigError, Settings
 from bot.service import AskService
 from bot.telegram.app import ALLOWED_UPDATES, COMMANDS, TelegramApplication, Tuning, build_application
@@ -26,13 +28,19 @@ class TelegramRunner:
 
     async def stop(self) -> None:
         """Stop receiving updates, finish the ones in hand and release the connections."""
-        app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        await _close(self.application)
         logger.info("telegram bot stopped")
+
+
+async def _close(app: TelegramApplication) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    # When initialize() failed half-way the application thinks there is nothing to shut down,
+    # yet the bot's HTTP clients are open.
+    await app.bot.shutdown()
 
 
 def _public_origin(url: str) -> str:
@@ -64,8 +72,8 @@ async def start_telegram(
         settings = settings.with_webhook_secret()
     app = application or build_application(settings, service, webhook=mode == "webhook", tuning=tuning)
     tuning = tuning or Tuning()
-    await app.initialize()
     try:
+        await app.initialize()
         await app.bot.set_my_commands(list(COMMANDS))
         await app.start()
         if mode == "webhook":
@@ -82,12 +90,14 @@ async def start_telegram(
             if app.updater is None:
                 raise ConfigError("polling needs an application built with webhook=False")
             await app.updater.start_polling(
-                allowed_updates=list(ALLOWED_UPDATES), timeout=int(tuning.poll_timeout), bootstrap_retries=3
+                allowed_updates=list(ALLOWED_UPDATES), timeout=tuning.poll_timeout, bootstrap_retries=3
             )
             logger.info("telegram bot @%s: long polling mode", app.bot.username)
+    except InvalidToken:
+        await _close(app)
+        # PTB's message quotes the token: say the same without it.
+        raise ConfigError("Telegram rejected TELEGRAM_BOT_TOKEN") from None
     except BaseException:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        await _close(app)
         raise
     return TelegramRunner(application=app, mode=mode, webhook_secret=settings.webhook_secret)
