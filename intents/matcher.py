@@ -44,6 +44,8 @@ CONSTRAINT_PENALTY = 0.5
 """Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
 
 _BIGRAM_WEIGHT = 0.15
+_CREDIT_CACHE_SIZE = 200_000
+"""(intent, word) credits remembered across questions; the same words recur, and memory stays bounded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class Matcher:
     def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: bool = False) -> None:
         """Index the docs; with cache, reuse (or save) the index built from the same docs and lexicon."""
         self.analyzer = analyzer
+        self._credits: dict[tuple[int, str], float] = {}
         docs = list(docs)
         name = ""
         if cache:
@@ -177,6 +180,15 @@ class Matcher:
 
     def _credit(self, intent: int, token: str) -> float:
         """Return how far an intent explains one question word: 1 for a word its examples use, less for weaker ties."""
+        key = (intent, token)
+        credit = self._credits.get(key)
+        if credit is None:
+            if len(self._credits) >= _CREDIT_CACHE_SIZE:
+                self._credits.clear()
+            credit = self._credits[key] = self._compute_credit(intent, token)
+        return credit
+
+    def _compute_credit(self, intent: int, token: str) -> float:
         credit = self._vocab[intent].get(token, 0.0)
         if credit >= 1.0 or len(token) < 2:
             return credit
@@ -195,8 +207,9 @@ class Matcher:
         self, intent: int, q_weights: dict[str, float], q_total: float, constraints: list[str], details: list[str]
     ) -> float:
         """Return the weighted share of the question this intent explains, halved if it ignores a place or number."""
-        coverage = sum(w * self._credit(intent, t) for t, w in q_weights.items()) / q_total
-        if any(self._credit(intent, t) == 0.0 for t in constraints):
+        credit = self._credit
+        coverage = sum(w * credit(intent, t) for t, w in q_weights.items()) / q_total
+        if any(credit(intent, t) == 0.0 for t in constraints):
             coverage *= CONSTRAINT_PENALTY
         if any(self._vocab[intent].get(t, 0.0) < 1.0 for t in details):
             coverage *= CONSTRAINT_PENALTY
