@@ -81,12 +81,16 @@ def run_bench(*, quick: bool = False) -> int:
             print(f"ask failed with exit status {child.returncode}")
             return 1
         peak_kib = max(peak_kib, usage.ru_maxrss)
-    print(f"`python -m bot ask 企业开办要几天` whole process: median {statistics.median(wall):.3f} s, "
-          f"best {min(wall):.3f} s; peak RSS {peak_kib / 1024:.1f} MiB")
+    print(
+        f"`python -m bot ask 企业开办要几天` whole process: median {statistics.median(wall):.3f} s, "
+        f"best {min(wall):.3f} s; peak RSS {peak_kib / 1024:.1f} MiB"
+    )
     start = time.perf_counter()
     engine = Engine.load()
-    print(f"engine load: {time.perf_counter() - start:.3f} s ({len(engine.kb.entries)} entries, "
-          f"{engine.matcher.example_count} example questions)")
+    print(
+        f"engine load: {time.perf_counter() - start:.3f} s ({len(engine.kb.entries)} entries, "
+        f"{engine.matcher.example_count} example questions)"
+    )
 
     questions = _real_questions() or [q for e in engine.kb.entries.values() for q in e.questions]
     _time_each(engine.ask, questions, 1)  # warm the caches a long-running server would have warm

@@ -71,10 +71,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for result in report.misses:
         a = result.answer
         expected = "|".join(result.case.figures) or "OOS"
-        got = "fallback" if a.outcome == "fallback" else (
-            "suggest " + ",".join(s.intent for s in a.suggestions) if a.suggestions else f"answer {a.intent}"
+        got = (
+            "fallback"
+            if a.outcome == "fallback"
+            else ("suggest " + ",".join(s.intent for s in a.suggestions) if a.suggestions else f"answer {a.intent}")
         )
-        print(f"MISS line {result.case.line}: {result.case.question}  expected {expected}; got {got} (score {a.score:.1f})")
+        print(
+            f"MISS line {result.case.line}: {result.case.question}  "
+            f"expected {expected}; got {got} (score {a.score:.1f})"
+        )
     n_in, n_oos = len(report.in_scope), len(report.out_of_scope)
     print(f"questions: {len(report.results)} ({n_in} in scope, {n_oos} out of scope)")
     print(f"in-scope accuracy: {report.in_scope_accuracy:.1%}  out-of-scope fallback: {report.oos_fallback_rate:.1%}")
@@ -175,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

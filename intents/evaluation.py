@@ -43,11 +43,7 @@ class Result:
         if not self.case.in_scope:
             return not self.answered
         text = self.answer.text
-        return (
-            self.answered
-            and bool(self.answer.sources)
-            and any(f in text for f in self.case.figures)
-        )
+        return self.answered and bool(self.answer.sources) and any(f in text for f in self.case.figures)
 
     @property
     def confidently_wrong(self) -> bool:

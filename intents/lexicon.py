@@ -28,7 +28,6 @@ _UNKNOWN_WORD_WEIGHT = 0.7
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-
 def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
 
@@ -63,7 +62,15 @@ class Lexicon:
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = ()) -> Lexicon:
         """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms)."""
-        names = ("base_dict.txt", "synonyms.yaml", "stopwords.txt", "places.txt", "detail_words.txt", "pinyin.txt", "word_classes.txt")
+        names = (
+            "base_dict.txt",
+            "synonyms.yaml",
+            "stopwords.txt",
+            "places.txt",
+            "detail_words.txt",
+            "pinyin.txt",
+            "word_classes.txt",
+        )
         fixed_files = [data_dir / n for n in names]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
         tokenizer.tmp_dir = str(cache_dir())
@@ -76,7 +83,7 @@ class Lexicon:
             if gc_was_enabled:
                 gc.enable()
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
             canonical = str(canonical)
@@ -108,9 +115,7 @@ class Lexicon:
             domain_words=frozenset(domain),
             places=places,
             detail_words=details,
-            word_classes=dict(
-                line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")
-            ),
+            word_classes=dict(line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")),
             fingerprint=fingerprint(
                 *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
             ),

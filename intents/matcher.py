@@ -95,10 +95,20 @@ class Matcher:
         """Index the docs; with cache, reuse (or save) the index built from the same docs and lexicon."""
         self.analyzer = analyzer
         self._credits: dict[tuple[int, str], float] = {}
+        self._intents: list[str] = []
+        self._vocab: list[dict[str, float]] = []
+        self._question_text: list[str] = []
+        self._reply_text: list[str] = []
+        self._examples: list[_Example] = []
+        self._intent_examples: list[list[int]] = []
+        self._postings: dict[str, list[int]] = {}
+        self._bigram_postings: dict[str, list[int]] = {}
+        self._reply_postings: dict[str, list[int]] = {}
+        self._common_token = 0
         docs = list(docs)
         name = ""
         if cache:
-            parts = [f"{d.id}\x1f{d.reply}\x1f" + "\x1f".join(d.questions) for d in docs]
+            parts = ["\x1f".join((d.id, d.reply, *d.questions, "\x1e", *d.terms)) for d in docs]
             name = "index-" + fingerprint(_CODE, analyzer.lexicon.fingerprint, *parts) + ".marshal"
             state = cache_store.load(name)
             if state is not None:
@@ -113,28 +123,40 @@ class Matcher:
 
     def _state(self) -> tuple[Any, ...]:
         examples = [(e.intent, e.text, e.tokens, e.key, e.weight) for e in self._examples]
-        return (self._intents, self._vocab, self._question_text, self._reply_text, examples,
-                self._postings, self._bigram_postings, self._reply_postings, self._intent_examples,
-                self._common_token)
+        return (
+            self._intents,
+            self._vocab,
+            self._question_text,
+            self._reply_text,
+            examples,
+            self._postings,
+            self._bigram_postings,
+            self._reply_postings,
+            self._intent_examples,
+            self._common_token,
+        )
 
     def _restore(self, state: tuple[Any, ...]) -> None:
-        (self._intents, self._vocab, self._question_text, self._reply_text, examples,
-         self._postings, self._bigram_postings, self._reply_postings, self._intent_examples,
-         self._common_token) = state
+        (
+            self._intents,
+            self._vocab,
+            self._question_text,
+            self._reply_text,
+            examples,
+            self._postings,
+            self._bigram_postings,
+            self._reply_postings,
+            self._intent_examples,
+            self._common_token,
+        ) = state
         self._examples = [_Example(*e) for e in examples]
 
     def _build(self, docs: list[IntentDoc]) -> None:
         analyzer = self.analyzer
         weight = analyzer.lexicon.weight
-        self._intents: list[str] = []
-        self._vocab: list[dict[str, float]] = []
-        self._question_text: list[str] = []
-        self._reply_text: list[str] = []
-        self._examples: list[_Example] = []
         postings: dict[str, list[int]] = {}
         bigram_postings: dict[str, list[int]] = {}
         reply_postings: dict[str, list[int]] = {}
-        self._intent_examples: list[list[int]] = []
         for doc in docs:
             index = len(self._intents)
             self._intents.append(doc.id)
@@ -181,15 +203,16 @@ class Matcher:
     def _credit(self, intent: int, token: str) -> float:
         """Return how far an intent explains one question word: 1 for a word its examples use, less for weaker ties."""
         key = (intent, token)
-        credit = self._credits.get(key)
-        if credit is None:
-            if len(self._credits) >= _CREDIT_CACHE_SIZE:
-                self._credits.clear()
-            credit = self._credits[key] = self._compute_credit(intent, token)
+        cached = self._credits.get(key)
+        if cached is not None:
+            return cached
+        if len(self._credits) >= _CREDIT_CACHE_SIZE:
+            self._credits.clear()
+        credit = self._credits[key] = self._compute_credit(intent, token)
         return credit
 
     def _compute_credit(self, intent: int, token: str) -> float:
-        credit = self._vocab[intent].get(token, 0.0)
+        credit: float = self._vocab[intent].get(token, 0.0)
         if credit >= 1.0 or len(token) < 2:
             return credit
         if token in self._question_text[intent]:

@@ -21,10 +21,8 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SOURCE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _CJK_GAP = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\s+[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
-try:  # the C loader is several times faster; fall back where libyaml is absent
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.SafeLoader
+# The C loader is several times faster; fall back where PyYAML was built without libyaml.
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +69,7 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
         errors.add(path.name, None, None, f"cannot read file: {exc}")
         return None
     try:
-        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -80,7 +78,9 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
         return None
 
 
-def _text(value: Any, file: str, entry: str | None, field: str, errors: _Collector, *, optional: bool = False) -> str | None:
+def _text(
+    value: Any, file: str, entry: str | None, field: str, errors: _Collector, *, optional: bool = False
+) -> str | None:
     if value is None and optional:
         return None
     if value is not None and not isinstance(value, str) and isinstance(value, (int, float, date)):
@@ -142,7 +142,9 @@ def _load_facts(
         figure = _text(item.get("figure"), file, entry, f"{where}.figure", errors)
         measures = _text(item.get("measures"), file, entry, f"{where}.measures", errors)
         as_of_raw = item.get("as_of")
-        as_of = _text(str(as_of_raw) if as_of_raw is not None else None, file, entry, f"{where}.as_of", errors, optional=True)
+        as_of = _text(
+            str(as_of_raw) if as_of_raw is not None else None, file, entry, f"{where}.as_of", errors, optional=True
+        )
         sid = item.get("source")
         source = sources.get(sid) if isinstance(sid, str) else None
         if source is None:
@@ -204,7 +206,12 @@ def _load_topic(
                 if text:
                     questions.append(text)
             if len(questions) < MIN_QUESTIONS:
-                errors.add(path.name, eid, "questions", f"needs at least {MIN_QUESTIONS} example questions, has {len(questions)}")
+                errors.add(
+                    path.name,
+                    eid,
+                    "questions",
+                    f"needs at least {MIN_QUESTIONS} example questions, has {len(questions)}",
+                )
         reply = _text(item.get("reply"), path.name, eid, "reply", errors)
         if reply and _CJK_GAP.search(reply):
             errors.add(path.name, eid, "reply", "has a space between Chinese characters (a folded YAML line?)")
@@ -218,7 +225,12 @@ def _load_topic(
             errors.add(path.name, eid, None, f"unknown field(s): {', '.join(sorted(unknown))}")
         if reply and facts and len(questions) >= MIN_QUESTIONS:
             entries[eid] = Entry(
-                id=eid, topic_id=topic_id, questions=tuple(questions), reply=reply, facts=facts, related=tuple(related_raw)
+                id=eid,
+                topic_id=topic_id,
+                questions=tuple(questions),
+                reply=reply,
+                facts=facts,
+                related=tuple(related_raw),
             )
             ids.append(eid)
     if not title:

@@ -43,7 +43,9 @@ def main() -> int:
             out.write(f"{word} {freq}\n")
     with open(DATA / "word_classes.txt", "w", encoding="utf-8") as out:
         out.write("# Word class of the dictionary's non-noun words, from jieba's part-of-speech tags: v verb,\n")
-        out.write("# a adjective or modifier, f function word (pronoun, numeral, measure, adverb, time, particle...).\n")
+        out.write(
+            "# a adjective or modifier, f function word (pronoun, numeral, measure, adverb, time, particle...).\n"
+        )
         for word, _ in kept:
             cls = WORD_CLASSES.get(tags.get(word, ""))
             if cls:

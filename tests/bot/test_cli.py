@@ -75,7 +75,9 @@ def test_kb_check_lists_every_error_and_fails(tmp_path: Path) -> None:
     shutil.copytree(DATA_DIR, data)
     (data / "topics" / "zz_broken.yaml").write_text("topic: [unclosed\n", encoding="utf-8")
     first = sorted((data / "topics").glob("*.yaml"))[0]
-    first.write_text(first.read_text(encoding="utf-8").replace("source: hohhot-2021", "source: nowhere", 1), encoding="utf-8")
+    first.write_text(
+        first.read_text(encoding="utf-8").replace("source: hohhot-2021", "source: nowhere", 1), encoding="utf-8"
+    )
     result = run("kb", "check", "--data", str(data))
     assert result.returncode == 1
     assert "zz_broken.yaml: invalid YAML" in result.stderr

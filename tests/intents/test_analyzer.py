@@ -31,4 +31,6 @@ def test_homophone_typos_of_domain_terms_are_repaired(engine: Engine, typo: str,
 
 def test_real_words_that_sound_like_domain_terms_are_left_alone(engine: Engine) -> None:
     # 事业 (career) sounds like 失业 (unemployment) but is a word of its own.
-    assert "事业" in engine.analyzer.analyze("事业单位").tokens or "事业单位" in engine.analyzer.analyze("事业单位").tokens
+    assert (
+        "事业" in engine.analyzer.analyze("事业单位").tokens or "事业单位" in engine.analyzer.analyze("事业单位").tokens
+    )

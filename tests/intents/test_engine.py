@@ -57,7 +57,13 @@ def test_empty_input_gets_a_prompt(engine: Engine, question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["企业开办" * 25_000, "\x00\x01\x02企业开办\x7f", "<script>alert(1)</script>企业开办要几天", "qwerty", "DROP TABLE;"],
+    [
+        "企业开办" * 25_000,
+        "\x00\x01\x02企业开办\x7f",
+        "<script>alert(1)</script>企业开办要几天",
+        "qwerty",
+        "DROP TABLE;",
+    ],
 )
 def test_bad_input_never_crashes_and_is_never_echoed_raw(engine: Engine, question: str) -> None:
     answer = engine.ask(question)

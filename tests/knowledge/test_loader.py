@@ -64,17 +64,26 @@ def test_a_figure_missing_from_the_reply_is_named(data_dir: Path) -> None:
 def test_an_unknown_source_is_named(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
     path.write_text(GOOD_TOPIC.replace("source: hohhot-2021", "source: people-daily"), encoding="utf-8")
-    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0].source': unknown source id 'people-daily'"]
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'facts[0].source': unknown source id 'people-daily'"
+    ]
 
 
 def test_a_duplicate_id_across_files_is_named(data_dir: Path) -> None:
     (data_dir / "topics" / "other.yaml").write_text(GOOD_TOPIC.replace("id: demo\n", "id: other\n"), encoding="utf-8")
-    assert _problems(data_dir) == ["other.yaml: entry 'demo_entry': field 'id': duplicate id (first defined in demo.yaml)"]
+    assert _problems(data_dir) == [
+        "other.yaml: entry 'demo_entry': field 'id': duplicate id (first defined in demo.yaml)"
+    ]
 
 
 def test_too_few_and_empty_questions_are_named(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
-    path.write_text(GOOD_TOPIC.replace("[企业开办要几天, 开公司多久, 注册公司几天, 办执照要多久, 开办企业时间]", '[企业开办要几天, "  "]'), encoding="utf-8")
+    path.write_text(
+        GOOD_TOPIC.replace(
+            "[企业开办要几天, 开公司多久, 注册公司几天, 办执照要多久, 开办企业时间]", '[企业开办要几天, "  "]'
+        ),
+        encoding="utf-8",
+    )
     assert _problems(data_dir) == [
         "demo.yaml: entry 'demo_entry': field 'questions[1]': must be a non-empty string",
         "demo.yaml: entry 'demo_entry': field 'questions': needs at least 5 example questions, has 1",

@@ -28,7 +28,9 @@ def test_every_cited_figure_appears_verbatim_in_its_report(kb: KnowledgeBase) ->
         for fact in entry.facts
         if fact.figure not in texts[fact.source.id]
     ]
-    missing += [f"fallback: {f.figure!r} not in {f.source.id}" for f in kb.fallback.facts if f.figure not in texts[f.source.id]]
+    missing += [
+        f"fallback: {f.figure!r} not in {f.source.id}" for f in kb.fallback.facts if f.figure not in texts[f.source.id]
+    ]
     assert missing == []
 
 
