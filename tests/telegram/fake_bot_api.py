@@ -101,6 +101,8 @@ class BotMessage:
     reply_to: int | None
     raw: JSON
     edits: int = 0
+    sent_at: float = field(default_factory=time.perf_counter)
+    """When the server received it (time.perf_counter)."""
 
     @property
     def button_texts(self) -> list[str]:
@@ -428,7 +430,7 @@ class FakeBotApi:
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         async with self._changed:
             while True:
-                ready = [u for u in self._pending if self._allowed(u)][:limit]
+                ready = list(itertools.islice((u for u in self._pending if self._allowed(u)), limit))
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._closing:
                     return ready
@@ -480,7 +482,7 @@ class FakeBotApi:
         async with httpx.AsyncClient(timeout=5.0) as client:
             while not self._closing and self.webhook is not None:
                 async with self._changed:
-                    ready = [u for u in self._pending if self._allowed(u)]
+                    ready = list(itertools.islice((u for u in self._pending if self._allowed(u)), 1))
                     if not ready:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._changed.wait(), 0.5)
