@@ -207,17 +207,18 @@ class TokenRedactor(logging.Filter):
 _redactor = TokenRedactor()
 
 
-def protect_token(token: str) -> None:
-    """Keep the token out of the logs: redact it in PTB's records, and keep httpx from logging URLs at INFO."""
+def protect_logs(token: str) -> None:
+    """Keep the token and users' messages out of the logs, whatever the log level."""
     _redactor.tokens.add(token)
     for name in TokenRedactor.LOGGERS:
         log = logging.getLogger(name)
         if _redactor not in log.filters:
             log.addFilter(_redactor)
-    for name in ("httpx", "httpcore"):
+    # httpx logs request URLs (with the token) at INFO; PTB logs whole updates (user ids, texts) at DEBUG.
+    for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING), ("telegram", logging.INFO)):
         log = logging.getLogger(name)
-        if log.getEffectiveLevel() < logging.WARNING:
-            log.setLevel(logging.WARNING)
+        if log.getEffectiveLevel() < floor:
+            log.setLevel(floor)
 
 
 def build_application(
@@ -227,7 +228,7 @@ def build_application(
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     tuning = tuning or Tuning()
-    protect_token(settings.telegram_bot_token)
+    protect_logs(settings.telegram_bot_token)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)

@@ -51,20 +51,22 @@ async def test_a_webhook_secret_is_generated_when_none_is_set(api: FakeBotApi, s
         await runner.stop()
 
 
-async def test_the_mode_is_logged_and_the_token_never(
+async def test_the_mode_is_logged_but_never_the_token_nor_what_users_say(
     api: FakeBotApi, service: AskService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    logging.getLogger("httpx").setLevel(logging.NOTSET)  # as a fresh process would have it
+    for name in ("httpx", "telegram"):
+        logging.getLogger(name).setLevel(logging.NOTSET)  # as a fresh process with LOG_LEVEL=debug has them
     runner = await start_telegram(make_settings(api), service, tuning=FAST)
     try:
-        u = tf.user()
-        await api.send(tf.private_chat(u), u, "企业开办要几天")
+        u = tf.user(user_id=987_654_321)
+        await api.send(tf.private_chat(u), u, "私人问题：企业开办要几天")
         await api.wait_replies(u["id"])
     finally:
         await runner.stop()
     assert "long polling mode" in caplog.text
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+    assert "987654321" not in caplog.text and "私人问题" not in caplog.text
 
 
 async def test_no_token_is_a_configuration_error(service: AskService) -> None:
