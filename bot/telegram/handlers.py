@@ -77,15 +77,26 @@ def _bot_mentions(message: Message, username: str, bot_id: int) -> list[MessageE
     return [e for e, text in message.parse_entities(list(_MENTIONS)).items() if is_bot(e, text)]
 
 
-def _command(message: Message) -> tuple[str, str | None, str] | None:
-    """Return (command, addressee, argument) when the message starts with a bot command."""
-    text = message.text or ""
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A bot command at the start of a message: /name@addressee argument."""
+
+    name: str
+    addressee: str | None
+    argument: str
+
+    def for_bot(self, username: str) -> bool:
+        """Return True when the command names no bot or this one."""
+        return self.addressee is None or self.addressee.lower() == username.lower()
+
+
+def command_of(message: Message) -> Command | None:
+    """Return the bot command the message starts with, if any."""
     for entity in message.entities:
         if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
-            head = message.parse_entity(entity)
-            command, _, addressee = head[1:].partition("@")
-            rest = _utf16_cut(text, [(0, entity.length)]).strip()
-            return command.lower(), addressee or None, rest
+            name, _, addressee = message.parse_entity(entity)[1:].partition("@")
+            argument = _utf16_cut(message.text or "", [(0, entity.length)]).strip()
+            return Command(name.lower(), addressee or None, argument)
     return None
 
 
@@ -96,7 +107,7 @@ def question_of(message: Message, username: str, bot_id: int) -> str:
 
 
 def is_addressed(message: Message, username: str, bot_id: int) -> bool:
-    """Return True when a message in a group or channel is meant for the bot: a mention, a reply to it, or /ask."""
+    """Return True when a message is meant for the bot: any in a private chat; else a mention, a reply, a command."""
     if message.chat.type == ChatType.PRIVATE:
         return True
     if _bot_mentions(message, username, bot_id):
@@ -104,8 +115,8 @@ def is_addressed(message: Message, username: str, bot_id: int) -> bool:
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
         return True
-    command = _command(message)
-    return command is not None and (command[1] is None or command[1].lower() == username.lower())
+    command = command_of(message)
+    return command is not None and command.for_bot(username)
 
 
 def _from_self(message: Message, bot_id: int) -> bool:
@@ -187,8 +198,8 @@ async def hotline(update: Update, context: Context) -> None:
 async def ask(update: Update, context: Context) -> None:
     """Answer the question after /ask."""
     message = cast(Message, update.effective_message)
-    command = _command(message)
-    await _answer_question(message, command[2] if command else "", context, empty_hint=render.EMPTY_ASK)
+    command = command_of(message)
+    await _answer_question(message, command.argument if command else "", context, empty_hint=render.EMPTY_ASK)
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -227,12 +238,10 @@ async def channel_post(update: Update, context: Context) -> None:
     """Answer a channel post that mentions the bot or starts with /ask; ignore every other post."""
     message = cast(Message, update.effective_message)
     bot = context.bot
-    command = _command(message)
+    command = command_of(message)
     if command is not None:
-        name, addressee, argument = command
-        if name != "ask" or (addressee is not None and addressee.lower() != bot.username.lower()):
-            return
-        await _answer_question(message, argument, context, empty_hint=render.EMPTY_ASK)
+        if command.name == "ask" and command.for_bot(bot.username):
+            await _answer_question(message, command.argument, context, empty_hint=render.EMPTY_ASK)
     elif _bot_mentions(message, bot.username, bot.id):
         hint = render.EMPTY_MENTION.format(username=bot.username)
         await _answer_question(message, question_of(message, bot.username, bot.id), context, empty_hint=hint)
