@@ -150,7 +150,10 @@ def test_warm_up_builds_the_jieba_cache(tmp_path: Path) -> None:
     cache = tmp_path / "jieba"
     cache.mkdir()
     warm_env = {**os.environ, "JIEBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(shlex.split(warm_up), env=warm_env, cwd=tmp_path, capture_output=True, timeout=120)
+    argv = shlex.split(warm_up)
+    assert argv[0] == "python"
+    argv[0] = sys.executable  # the image's `python`; here, the interpreter running the tests (PATH may lack it)
+    result = subprocess.run(argv, env=warm_env, cwd=tmp_path, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert list(cache.glob("jieba*.cache")), "jieba's cache was not written to JIEBA_CACHE_DIR"
 
