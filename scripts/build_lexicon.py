@@ -16,7 +16,7 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 DATA = Path(__file__).resolve().parent.parent / "intents" / "data"
-TOP_WORDS = 100_000
+TOP_WORDS = 80000
 WORD_CLASSES = {
     **dict.fromkeys(["v", "vd", "vg", "vi", "vq"], "v"),
     **dict.fromkeys(["a", "ad", "ag", "an", "b", "z"], "a"),
