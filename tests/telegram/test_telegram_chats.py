@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import telegram_factories as tf
-from conftest import RunningBot
+from bot_harness import RunningBot
 from fake_bot_api import BotMessage, FakeBotApi
 
 from bot.telegram import render

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import telegram_factories as tf
-from conftest import RunningBot
+from bot_harness import RunningBot
 from fake_bot_api import Fault
 
 from bot.service import AskService

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 import telegram_factories as tf
-from conftest import FAST, SECRET, TOKEN, RunningBot, make_settings
+from bot_harness import FAST, SECRET, TOKEN, RunningBot, make_settings
 from fake_bot_api import FakeBotApi
 
 from bot.config import ConfigError, Settings

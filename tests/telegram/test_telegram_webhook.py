@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import telegram_factories as tf
-from conftest import SECRET, RunningBot, make_settings
+from bot_harness import SECRET, RunningBot, make_settings
 from fake_bot_api import FakeBotApi, serving
 from starlette.applications import Starlette
 from telegram import Update
