@@ -368,3 +368,18 @@ async def test_stale_and_unknown_buttons_are_answered(bot: RunningBot) -> None:
     await api.wait_for(lambda: all(i in api.callback_answers for i in ids))
     assert {api.callback_answers[i]["text"] for i in ids} == {render.STALE_BUTTON}
     assert menu.edits == 0
+
+
+async def test_a_button_on_a_message_that_can_no_longer_be_edited_answers_anew(bot: RunningBot, engine: Engine) -> None:
+    api = bot.api
+    u = tf.user()
+    chat = tf.private_chat(u)
+    await api.send(chat, u, "/start")
+    [greeting] = await api.wait_replies(chat["id"])
+    del api.bot_messages[(chat["id"], greeting.message_id)]  # deleted, as far as Telegram is concerned
+    example = greeting.button_texts[0]
+    query = await api.press(greeting, u, text=example)
+    _, answer = await api.wait_replies(chat["id"], 2)
+    entry = next(e for e in engine.kb.entries.values() if e.questions[0] == example)
+    assert_cited_answer(answer, engine.answer_entry(entry.id))
+    assert query in api.callback_answers
