@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # imported lazily at run time: `ask` must start fast
+    from bot.config import Settings
     from intents import Answer, Engine
 
 logger = logging.getLogger(__name__)
@@ -120,27 +121,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(quick=args.quick)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the HTTP server (JSON API, Telegram webhook) and, with a token, the Telegram bot."""
+def _settings() -> Settings | None:
+    """Return the settings from the environment, or None after printing what is wrong with them."""
     from bot.config import ConfigError, Settings
-    from bot.serve import run
 
     try:
-        settings = Settings.from_env()
+        return Settings.from_env()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return run(settings)
+        return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP server (JSON API, Telegram webhook) and, with a token, the Telegram bot."""
+    from bot.serve import run
+
+    settings = _settings()
+    return EXIT_USAGE if settings is None else run(settings)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Print the effective settings with secrets masked."""
-    from bot.config import ConfigError, Settings
-
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return EXIT_USAGE
     print(json.dumps(settings.masked(), ensure_ascii=False, indent=2))
     return EXIT_OK

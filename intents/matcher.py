@@ -17,6 +17,19 @@ from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
 
+_STATE_FIELDS = (
+    "_intents",
+    "_vocab",
+    "_question_text",
+    "_reply_text",
+    "_postings",
+    "_bigram_postings",
+    "_reply_postings",
+    "_intent_examples",
+    "_common_token",
+)
+"""The index's attributes saved to and restored from the cache (besides the examples)."""
+
 _CODE = b"".join(
     (Path(__file__).parent / name).read_bytes() for name in ("analyzer.py", "lexicon.py", "matcher.py", "normalize.py")
 )
@@ -123,32 +136,14 @@ class Matcher:
 
     def _state(self) -> tuple[Any, ...]:
         examples = [(e.intent, e.text, e.tokens, e.key, e.weight) for e in self._examples]
-        return (
-            self._intents,
-            self._vocab,
-            self._question_text,
-            self._reply_text,
-            examples,
-            self._postings,
-            self._bigram_postings,
-            self._reply_postings,
-            self._intent_examples,
-            self._common_token,
-        )
+        return (examples, *(getattr(self, name) for name in _STATE_FIELDS))
 
     def _restore(self, state: tuple[Any, ...]) -> None:
-        (
-            self._intents,
-            self._vocab,
-            self._question_text,
-            self._reply_text,
-            examples,
-            self._postings,
-            self._bigram_postings,
-            self._reply_postings,
-            self._intent_examples,
-            self._common_token,
-        ) = state
+        examples, *fields = state
+        if len(fields) != len(_STATE_FIELDS):
+            raise ValueError("index cache has another layout")
+        for name, value in zip(_STATE_FIELDS, fields, strict=True):
+            setattr(self, name, value)
         self._examples = [_Example(*e) for e in examples]
 
     def _build(self, docs: list[IntentDoc]) -> None:
