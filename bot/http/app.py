@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Route
 from bot.config import Settings
 from bot.escalation import Escalator
 from bot.http.openapi import build_openapi
-from bot.http.ratelimit import RateLimiter
 from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter
 from bot.service import AskService
 from knowledge.export import entry_to_dict
 

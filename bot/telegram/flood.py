@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.ratelimit import RateLimiter
 
 
 class Verdict(StrEnum):
@@ -18,51 +19,25 @@ class Verdict(StrEnum):
     """Still over the limit: stay silent."""
 
 
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    updated: float
-    noticed: bool = False
-
-
 class FloodGate:
     """Allow `per_minute` questions per chat on average, in bursts of up to `per_minute` (a token bucket)."""
 
     def __init__(
         self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, max_chats: int = 10_000
     ) -> None:
-        if per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
-        self._rate = per_minute / 60.0
-        self._clock = clock
-        self._max_chats = max_chats
-        self._buckets: dict[int, _Bucket] = {}
+        self._limiter = RateLimiter(per_minute, clock=clock, max_keys=max_chats)
+        self._noticed: set[int] = set()
+        """Chats told they are too fast since their last answered question."""
 
     def check(self, chat_id: int) -> Verdict:
         """Take one question from a chat and say whether to answer it."""
-        now = self._clock()
-        bucket = self._buckets.get(chat_id)
-        if bucket is None:
-            if len(self._buckets) >= self._max_chats:
-                self._forget_full(now)
-            bucket = self._buckets[chat_id] = _Bucket(tokens=float(self.per_minute), updated=now)
-        else:
-            bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.updated) * self._rate)
-            bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            bucket.noticed = False
+        if self._limiter.hit(chat_id).allowed:
+            self._noticed.discard(chat_id)
             return Verdict.ANSWER
-        if bucket.noticed:
+        if chat_id in self._noticed:
             return Verdict.DROP
-        bucket.noticed = True
+        if len(self._noticed) >= self._limiter.max_keys:
+            self._noticed.clear()  # bounded memory; at worst a flooding chat is told once more
+        self._noticed.add(chat_id)
         return Verdict.NOTICE
-
-    def _forget_full(self, now: float) -> None:
-        # Buckets that have refilled carry no state worth keeping; drop them to bound memory.
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self._rate >= self.per_minute]
-        for key in full:
-            del self._buckets[key]
-        if len(self._buckets) >= self._max_chats:
-            self._buckets.pop(next(iter(self._buckets)))

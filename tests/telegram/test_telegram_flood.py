@@ -44,4 +44,4 @@ def test_memory_is_bounded() -> None:
     gate = FloodGate(2, clock=clock, max_chats=100)
     for chat in range(1000):
         gate.check(chat)
-    assert len(gate._buckets) <= 100
+    assert len(gate._limiter._buckets) <= 100 and len(gate._noticed) <= 100

@@ -1,10 +1,10 @@
-"""A token-bucket rate limiter keyed by API key or client address."""
+"""A token-bucket rate limiter, shared by the adapters: per API key or client address, per Telegram chat."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -33,9 +33,14 @@ class RateLimiter:
         self.rate = per_minute / 60.0
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[Hashable, _Bucket] = {}
 
-    def hit(self, key: str) -> Decision:
+    @property
+    def max_keys(self) -> int:
+        """Return how many keys the limiter remembers at most."""
+        return self._max_keys
+
+    def hit(self, key: Hashable) -> Decision:
         """Take one token from key's bucket, or say how long until one is available."""
         now = self._clock()
         bucket = self._buckets.get(key)
