@@ -11,6 +11,48 @@ from intents.normalize import normalize
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
+UNIT_GROUPS: dict[str, tuple[str, ...]] = {
+    "人": ("人", "名", "位"),
+    "家": ("家", "户"),
+    "项": ("项",),
+    "条": ("条",),
+    "类": ("类",),
+    "天": ("天", "日", "工作日"),
+    "亿": ("亿",),
+    "万": ("万",),
+    "元": ("元",),
+    "亩": ("亩",),
+    "场": ("场",),
+    "次": ("次",),
+    "份": ("份",),
+    "座": ("座",),
+    "套": ("套",),
+    "枚": ("枚",),
+    "件": ("件",),
+    "平方米": ("平方米",),
+    "百分": ("%", "百分"),
+}
+"""Measure words a question can ask a count in (多少人, 几家, 多少亿), grouped with their equivalents."""
+
+_UNIT_TO_GROUP = {unit: group for group, units in UNIT_GROUPS.items() for unit in units}
+_UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in _UNIT_TO_GROUP), key=len, reverse=True))
+_NUMBER = r"[\d一二两三四五六七八九十百千][\d.一二两三四五六七八九十百千]*"
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(" + _UNIT_ALTERNATION + ")")
+_GIVEN_UNIT = re.compile(_NUMBER + r"(?:多|余)?(万|亿)?(?:多|余)?个?(" + _UNIT_ALTERNATION + ")?")
+
+
+def units_asked(text: str) -> frozenset[str]:
+    """Return the unit groups a normalised question asks a count in: 多少人 → 人, 几户 → 家."""
+    return frozenset(_UNIT_TO_GROUP[m.group(1)] for m in _ASKED_UNIT.finditer(text))
+
+
+def units_given(text: str) -> frozenset[str]:
+    """Return the unit groups a figure's numbers are in: 27.27万人 → 万, 人; 六类 → 类; 事项清单 (no number) → none."""
+    groups: set[str] = set()
+    for match in _GIVEN_UNIT.finditer(text):
+        groups.update(_UNIT_TO_GROUP[u] for u in match.groups() if u)
+    return frozenset(groups)
+
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
@@ -19,6 +61,8 @@ class Analysis:
     normalized: str
     tokens: tuple[str, ...]
     """Content tokens in order, synonyms mapped to canonical terms, stop words dropped."""
+    units: frozenset[str] = frozenset()
+    """The measure words the question asks a count in (see UNIT_GROUPS)."""
 
     @property
     def key(self) -> str:
@@ -93,4 +137,4 @@ class Analyzer:
                 token = self.lexicon.synonyms.get(token, token)
                 if token not in stop and token.strip():
                     tokens.append(token)
-        return Analysis(normalized=normalized, tokens=tuple(tokens))
+        return Analysis(normalized=normalized, tokens=tuple(tokens), units=units_asked(normalized))

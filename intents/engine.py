@@ -133,7 +133,8 @@ class Engine:
                 id=e.id,
                 questions=e.questions,
                 reply=e.reply,
-                terms=tuple(t for f in e.facts for t in (f.figure, f.measures)),
+                terms=tuple(t for f in e.facts for t in (f.figure, f.measures, f.as_of or "")),
+                figures=e.figures,
             )
             for e in kb.entries.values()
         )

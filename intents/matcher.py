@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from intents import cache as cache_store
-from intents.analyzer import Analysis, Analyzer
+from intents.analyzer import Analysis, Analyzer, units_given
 from intents.cache import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ _STATE_FIELDS = (
     "_bigram_postings",
     "_reply_postings",
     "_intent_examples",
+    "_units",
     "_common_token",
 )
 """The index's attributes saved to and restored from the cache (besides the examples)."""
@@ -57,6 +59,7 @@ CONSTRAINT_PENALTY = 0.5
 """Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
 
 _BIGRAM_WEIGHT = 0.15
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _CREDIT_CACHE_SIZE = 200_000
 """(intent, word) credits remembered across questions; the same words recur, and memory stays bounded."""
 
@@ -70,6 +73,8 @@ class IntentDoc:
     reply: str = ""
     terms: tuple[str, ...] = ()
     """The key terms the intent is about (its cited figures and what they measure): they count like examples."""
+    figures: tuple[str, ...] = ()
+    """The figures the intent's reply cites: a question asking a count in another unit is not about them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,8 @@ class Matcher:
     def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: bool = False) -> None:
         """Index the docs; with cache, reuse (or save) the index built from the same docs and lexicon."""
         self.analyzer = analyzer
+        self._is_constraint = analyzer.lexicon.is_constraint
+        self._detail_words = analyzer.lexicon.detail_words
         self._credits: dict[tuple[int, str], float] = {}
         self._intents: list[str] = []
         self._vocab: list[dict[str, float]] = []
@@ -117,6 +124,7 @@ class Matcher:
         self._postings: dict[str, list[int]] = {}
         self._bigram_postings: dict[str, list[int]] = {}
         self._reply_postings: dict[str, list[int]] = {}
+        self._units: list[list[str]] = []
         self._common_token = 0
         docs = list(docs)
         name = ""
@@ -178,6 +186,7 @@ class Matcher:
                 for bigram in _bigrams(analysis.key):
                     bigram_postings.setdefault(bigram, []).append(ex_id)
             self._vocab.append(vocab)
+            self._units.append(sorted(units_given(" ".join(doc.figures))))
             self._intent_examples.append(own_examples)
             for token in vocab.keys() - asked:
                 reply_postings.setdefault(token, []).append(index)
@@ -221,15 +230,24 @@ class Matcher:
                     credit = max(credit, word_credit * PART_CREDIT * len(word) / len(token))
         return credit
 
-    def _coverage(
-        self, intent: int, q_weights: dict[str, float], q_total: float, constraints: list[str], details: list[str]
-    ) -> float:
-        """Return the weighted share of the question this intent explains, halved if it ignores a place or number."""
+    def _coverage(self, intent: int, q_weights: dict[str, float], q_total: float, analysis: Analysis) -> float:
+        """Return the weighted share of the question this intent explains, halved for each kind of mismatch.
+
+        Mismatches: a place or number the intent never mentions; a year its examples and facts never name (the
+        year a reply's report appeared in does not count); a practical detail its examples never ask; a count
+        asked in a unit none of its figures is in (多少人 of an entry that only gives a percentage).
+        """
         credit = self._credit
+        vocab = self._vocab[intent]
         coverage = sum(w * credit(intent, t) for t, w in q_weights.items()) / q_total
-        if any(credit(intent, t) == 0.0 for t in constraints):
-            coverage *= CONSTRAINT_PENALTY
-        if any(self._vocab[intent].get(t, 0.0) < 1.0 for t in details):
+        for token in q_weights:
+            if _YEAR.fullmatch(token) or token in self._detail_words:
+                mismatch = vocab.get(token, 0.0) < 1.0
+            else:
+                mismatch = self._is_constraint(token) and credit(intent, token) == 0.0
+            if mismatch:
+                coverage *= CONSTRAINT_PENALTY
+        if analysis.units and not analysis.units <= set(self._units[intent]):
             coverage *= CONSTRAINT_PENALTY
         return coverage
 
@@ -265,9 +283,6 @@ class Matcher:
         q_weights = {t: weight(t) for t in q_tokens}
         q_total = sum(q_weights.values())
         key = analysis.key
-        is_constraint = self.analyzer.lexicon.is_constraint
-        constraints = [t for t in q_tokens if is_constraint(t)]
-        details = [t for t in q_tokens if t in self.analyzer.lexicon.detail_words]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}
         for ex_id in self._shortlist(q_weights, key):
@@ -275,7 +290,7 @@ class Matcher:
             intent = example.intent
             coverage = coverage_of.get(intent)
             if coverage is None:
-                coverage = self._coverage(intent, q_weights, q_total, constraints, details)
+                coverage = self._coverage(intent, q_weights, q_total, analysis)
                 coverage_of[intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
             union = q_total + example.weight - shared

@@ -82,3 +82,30 @@ def test_the_json_shape_is_stable(engine: Engine) -> None:
 
 def test_answers_are_deterministic(engine: Engine) -> None:
     assert engine.ask("好差评满意率").to_dict() == engine.ask("好差评满意率").to_dict()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2021年营造林完成了多少亩",  # the figure is 2020's; the reply's own report year does not count
+        "蒙速办代办员一共有多少人",  # the entry gives no head count
+        "免费刻章能刻几枚章",  # nor a number of seals
+        "驻呼26家银行都有哪些",  # a count, not a list
+        "爱青城APP客服电话是多少",  # contact details are never in the reports
+    ],
+)
+def test_questions_the_figures_do_not_answer_fall_back(engine: Engine, question: str) -> None:
+    assert engine.ask(question).outcome is not Outcome.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("稳岗返还惠及多少职工", "27.27万人"),  # 多少 + 职工: the figure is in 万人
+        ("稳岗返还发给了多少家企业", "2223户"),  # 家 and 户 count the same thing
+        ("2020年全年空气优良天数增加了几天", "20天"),  # a year the entry's facts name
+    ],
+)
+def test_counts_in_the_figures_own_unit_are_answered(engine: Engine, question: str, figure: str) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is Outcome.ANSWER and figure in answer.text
