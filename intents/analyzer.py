@@ -75,6 +75,7 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        _ = self._homophones  # build the pinyin index now, not during the first question
 
     @cached_property
     def _homophones(self) -> dict[tuple[str, ...], str]:

@@ -37,7 +37,7 @@ _CODE = b"".join(
 )
 """The code that builds the index: any change to it makes old index caches unusable."""
 
-SHORTLIST = 48
+SHORTLIST = 32
 """Examples reranked per question; the index guarantees the true best is among them in practice."""
 
 REPLY_WORD_CREDIT = 0.5
@@ -59,6 +59,8 @@ CONSTRAINT_PENALTY = 0.5
 """Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
 
 _BIGRAM_WEIGHT = 0.15
+_REPLY_WORD_INTENTS = 8
+"""A reply word shortlists its intents only when it is this rare: common ones bring in nothing particular."""
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _CREDIT_CACHE_SIZE = 200_000
 """(intent, word) credits remembered across questions; the same words recur, and memory stays bounded."""
@@ -225,29 +227,39 @@ class Matcher:
             return max(credit, REPLY_PART_CREDIT)
         if len(token) >= 3:
             # A longer word holding one of the intent's words (行政服务大厅 holds 大厅) is partly explained by it.
-            for word, word_credit in self._vocab[intent].items():
-                if len(word) >= 2 and word in token:
-                    credit = max(credit, word_credit * PART_CREDIT * len(word) / len(token))
+            vocab = self._vocab[intent]
+            for size in range(len(token) - 1, 1, -1):
+                for start in range(len(token) - size + 1):
+                    word_credit = vocab.get(token[start : start + size])
+                    if word_credit:
+                        return max(credit, word_credit * PART_CREDIT * size / len(token))
         return credit
 
-    def _coverage(self, intent: int, q_weights: dict[str, float], q_total: float, analysis: Analysis) -> float:
+    def _coverage(
+        self,
+        intent: int,
+        q_weights: dict[str, float],
+        q_total: float,
+        strict: list[str],
+        loose: list[str],
+        units: frozenset[str],
+    ) -> float:
         """Return the weighted share of the question this intent explains, halved for each kind of mismatch.
 
-        Mismatches: a place or number the intent never mentions; a year its examples and facts never name (the
-        year a reply's report appeared in does not count); a practical detail its examples never ask; a count
-        asked in a unit none of its figures is in (多少人 of an entry that only gives a percentage).
+        Mismatches: a year or practical-detail word (`strict`) the intent's examples and facts never use (the year
+        a reply's report appeared in does not count); a place or number (`loose`) the intent never mentions at
+        all; a count asked in a unit none of its figures is in (多少人 of an entry that only gives a percentage).
         """
         credit = self._credit
         vocab = self._vocab[intent]
         coverage = sum(w * credit(intent, t) for t, w in q_weights.items()) / q_total
-        for token in q_weights:
-            if _YEAR.fullmatch(token) or token in self._detail_words:
-                mismatch = vocab.get(token, 0.0) < 1.0
-            else:
-                mismatch = self._is_constraint(token) and credit(intent, token) == 0.0
-            if mismatch:
+        for token in strict:
+            if vocab.get(token, 0.0) < 1.0:
                 coverage *= CONSTRAINT_PENALTY
-        if analysis.units and not analysis.units <= set(self._units[intent]):
+        for token in loose:
+            if credit(intent, token) == 0.0:
+                coverage *= CONSTRAINT_PENALTY
+        if units and not units <= set(self._units[intent]):
             coverage *= CONSTRAINT_PENALTY
         return coverage
 
@@ -266,7 +278,7 @@ class Matcher:
         # A word only the reply uses still brings its intent in (什么叫一号受理 → the 12345 entry).
         for token, w in q_weights.items():
             intents = self._reply_postings.get(token, ())
-            if len(intents) <= self._common_token // 5:
+            if len(intents) <= _REPLY_WORD_INTENTS:
                 for intent in intents:
                     for ex_id in self._intent_examples[intent]:
                         hits[ex_id] = get(ex_id, 0.0) + w * REPLY_WORD_CREDIT
@@ -283,6 +295,8 @@ class Matcher:
         q_weights = {t: weight(t) for t in q_tokens}
         q_total = sum(q_weights.values())
         key = analysis.key
+        strict = [t for t in q_tokens if _YEAR.fullmatch(t) or t in self._detail_words]
+        loose = [t for t in q_tokens if t not in strict and self._is_constraint(t)]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}
         for ex_id in self._shortlist(q_weights, key):
@@ -290,7 +304,7 @@ class Matcher:
             intent = example.intent
             coverage = coverage_of.get(intent)
             if coverage is None:
-                coverage = self._coverage(intent, q_weights, q_total, analysis)
+                coverage = self._coverage(intent, q_weights, q_total, strict, loose, analysis.units)
                 coverage_of[intent] = coverage
             shared = sum(q_weights[t] for t in q_tokens & example.tokens)
             union = q_total + example.weight - shared
