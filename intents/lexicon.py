@@ -53,6 +53,9 @@ class Lexicon:
     pinyin: dict[str, str]
     detail_words: frozenset[str]
     """Words asking for a practical detail (电话, 材料, 下载): only an entry whose examples use them may answer."""
+    list_words: frozenset[str]
+    """Words asking for a list (哪几个, 都有哪些): only an entry whose examples use them or whose reply lists may
+    answer."""
     word_classes: dict[str, str]
     """Non-noun dictionary words and their class: v verb, a modifier, f function word."""
     fingerprint: str
@@ -98,10 +101,11 @@ class Lexicon:
         domain.update(c for c in synonyms.values())
         places = frozenset(_read_words(data_dir / "places.txt"))
         details = frozenset(_read_words(data_dir / "detail_words.txt"))
+        list_words = frozenset(_read_words(data_dir / "list_words.txt"))
         stopwords = frozenset(_read_words(data_dir / "stopwords.txt"))
         # Multi-character stop words are words too: kept whole, they cannot glue onto a neighbour (报道里 → 年报).
         fillers = {w for w in stopwords if len(w) >= 2}
-        for word in sorted(domain | places | details | fillers | synonyms.keys()):
+        for word in sorted(domain | places | details | list_words | fillers | synonyms.keys()):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
         pinyin: dict[str, str] = {}
@@ -115,6 +119,7 @@ class Lexicon:
             domain_words=frozenset(domain),
             places=places,
             detail_words=details,
+            list_words=list_words,
             word_classes=dict(line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")),
             fingerprint=fingerprint(
                 *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)

@@ -28,6 +28,7 @@ _STATE_FIELDS = (
     "_reply_postings",
     "_intent_examples",
     "_units",
+    "_lists",
     "_common_token",
 )
 """The index's attributes saved to and restored from the cache (besides the examples)."""
@@ -116,6 +117,7 @@ class Matcher:
         self.analyzer = analyzer
         self._is_constraint = analyzer.lexicon.is_constraint
         self._detail_words = analyzer.lexicon.detail_words
+        self._list_words = analyzer.lexicon.list_words
         self._credits: dict[tuple[int, str], float] = {}
         self._intents: list[str] = []
         self._vocab: list[dict[str, float]] = []
@@ -127,6 +129,8 @@ class Matcher:
         self._bigram_postings: dict[str, list[int]] = {}
         self._reply_postings: dict[str, list[int]] = {}
         self._units: list[list[str]] = []
+        self._lists: list[bool] = []
+        """Per intent, whether its reply lists three or more things (A、B、C)."""
         self._common_token = 0
         docs = list(docs)
         name = ""
@@ -189,6 +193,7 @@ class Matcher:
                     bigram_postings.setdefault(bigram, []).append(ex_id)
             self._vocab.append(vocab)
             self._units.append(sorted(units_given(" ".join(doc.figures))))
+            self._lists.append(doc.reply.count("、") >= 2)
             self._intent_examples.append(own_examples)
             for token in vocab.keys() - asked:
                 reply_postings.setdefault(token, []).append(index)
@@ -254,7 +259,7 @@ class Matcher:
         vocab = self._vocab[intent]
         coverage = sum(w * credit(intent, t) for t, w in q_weights.items()) / q_total
         for token in strict:
-            if vocab.get(token, 0.0) < 1.0:
+            if vocab.get(token, 0.0) < 1.0 and not (token in self._list_words and self._lists[intent]):
                 coverage *= CONSTRAINT_PENALTY
         for token in loose:
             if credit(intent, token) == 0.0:
@@ -295,7 +300,7 @@ class Matcher:
         q_weights = {t: weight(t) for t in q_tokens}
         q_total = sum(q_weights.values())
         key = analysis.key
-        strict = [t for t in q_tokens if _YEAR.fullmatch(t) or t in self._detail_words]
+        strict = [t for t in q_tokens if _YEAR.fullmatch(t) or t in self._detail_words or t in self._list_words]
         loose = [t for t in q_tokens if t not in strict and self._is_constraint(t)]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}

@@ -109,3 +109,8 @@ def test_questions_the_figures_do_not_answer_fall_back(engine: Engine, question:
 def test_counts_in_the_figures_own_unit_are_answered(engine: Engine, question: str, figure: str) -> None:
     answer = engine.ask(question)
     assert answer.outcome is Outcome.ANSWER and figure in answer.text
+
+
+def test_a_list_question_is_answered_by_an_entry_whose_reply_lists(engine: Engine) -> None:
+    answer = engine.ask("综合行政执法改革涉及哪几个领域")
+    assert answer.outcome is Outcome.ANSWER and "市场监管" in answer.text
