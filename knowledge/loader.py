@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -93,6 +94,30 @@ def _text(
     return value.strip()
 
 
+def _identified(
+    items: list[Any],
+    file: str,
+    id_rule: tuple[re.Pattern[str], str],
+    duplicate: Callable[[str], str | None],
+    errors: _Collector,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (id, item) for each mapping with a well-formed, new id; report the others by position or id."""
+    pattern, rule = id_rule
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.add(file, f"#{i + 1}", None, "must be a mapping")
+            continue
+        raw = item.get("id")
+        if not isinstance(raw, str) or not pattern.match(raw):
+            errors.add(file, raw if isinstance(raw, str) else f"#{i + 1}", "id", rule)
+            continue
+        problem = duplicate(raw)
+        if problem:
+            errors.add(file, raw, "id", problem)
+            continue
+        yield raw, item
+
+
 def _load_sources(path: Path, errors: _Collector) -> dict[str, Source]:
     data = _read_yaml(path, errors)
     if data is None:
@@ -105,25 +130,19 @@ def _load_sources(path: Path, errors: _Collector) -> dict[str, Source]:
         errors.add(path.name, None, "sources", "must be a non-empty list")
         return {}
     sources: dict[str, Source] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.add(path.name, f"#{i + 1}", None, "must be a mapping")
-            continue
-        sid = item.get("id")
-        name = sid if isinstance(sid, str) else f"#{i + 1}"
-        if not isinstance(sid, str) or not _SOURCE_ID_RE.match(sid):
-            errors.add(path.name, name, "id", "must be lower-case letters, digits and hyphens")
-            continue
-        if sid in sources:
-            errors.add(path.name, name, "id", "duplicate source id")
-            continue
+    ids = _SOURCE_ID_RE, "must be lower-case letters, digits and hyphens"
+
+    def duplicate(sid: str) -> str | None:
+        return "duplicate source id" if sid in sources else None
+
+    for name, item in _identified(items, path.name, ids, duplicate, errors):
         file = _text(item.get("file"), path.name, name, "file", errors)
         title = _text(item.get("title"), path.name, name, "title", errors, optional=True)
         publisher = _text(item.get("publisher"), path.name, name, "publisher", errors, optional=True)
         date = _text(str(item["date"]) if item.get("date") is not None else None, path.name, name, "date", errors)
         label = _text(item.get("label"), path.name, name, "label", errors)
         if file and date and label:
-            sources[sid] = Source(id=sid, file=file, title=title, publisher=publisher, date=date, label=label)
+            sources[name] = Source(id=name, file=file, title=title, publisher=publisher, date=date, label=label)
     return sources
 
 
@@ -183,18 +202,11 @@ def _load_topic(
         errors.add(path.name, None, "entries", "must be a non-empty list")
         return None
     ids: list[str] = []
-    for i, item in enumerate(raw_entries):
-        if not isinstance(item, dict):
-            errors.add(path.name, f"#{i + 1}", None, "must be a mapping")
-            continue
-        eid = item.get("id")
-        name = eid if isinstance(eid, str) else f"#{i + 1}"
-        if not isinstance(eid, str) or not _ID_RE.match(eid):
-            errors.add(path.name, name, "id", "must be snake_case")
-            continue
-        if eid in entry_files:
-            errors.add(path.name, eid, "id", f"duplicate id (first defined in {entry_files[eid]})")
-            continue
+
+    def duplicate(eid: str) -> str | None:
+        return f"duplicate id (first defined in {entry_files[eid]})" if eid in entry_files else None
+
+    for eid, item in _identified(raw_entries, path.name, (_ID_RE, "must be snake_case"), duplicate, errors):
         entry_files[eid] = path.name
         questions_raw = item.get("questions")
         questions: list[str] = []
