@@ -132,3 +132,12 @@ def test_an_unquoted_date_figure_is_explained(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
     path.write_text(GOOD_TOPIC.replace("figure: 0.5个工作日", "figure: 2020-09-15"), encoding="utf-8")
     assert "must be a quoted string (YAML read datetime.date(2020, 9, 15) as a date)" in _problems(data_dir)[0]
+
+
+def test_a_duplicate_or_malformed_source_id_is_named(data_dir: Path) -> None:
+    text = (data_dir / "sources.yaml").read_text(encoding="utf-8")
+    first = text[text.index("  - id: nmgrb-2020") : text.index("  - id: hohhot-2021")]
+    (data_dir / "sources.yaml").write_text(text + first + first.replace("nmgrb-2020", "Bad Id"), encoding="utf-8")
+    problems = _problems(data_dir)
+    assert "sources.yaml: entry 'nmgrb-2020': field 'id': duplicate source id" in problems
+    assert "sources.yaml: entry 'Bad Id': field 'id': must be lower-case letters, digits and hyphens" in problems
