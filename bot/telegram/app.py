@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from telegram import BotCommand, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
@@ -18,6 +25,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     ExtBot,
     InlineQueryHandler,
     MessageHandler,
@@ -43,7 +51,18 @@ COMMANDS = (
     BotCommand("help", "怎么提问"),
     BotCommand("start", "简介与示例问题"),
 )
-"""The command menu registered with setMyCommands."""
+"""The command menu of private chats (and the default scope)."""
+
+GROUP_COMMANDS = tuple(c for c in COMMANDS if c.command != "start")
+"""The command menu of groups: /start greets, which only makes sense one to one."""
+
+COMMAND_SCOPES: tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...] = (
+    (BotCommandScopeDefault(), COMMANDS),
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+)
+"""Each chat type's menu, registered with setMyCommands per scope. Commands for some users only (admins) get a
+BotCommandScopeChat of their own and never appear in these."""
 
 ALLOWED_UPDATES = (
     Update.MESSAGE,
@@ -176,6 +195,10 @@ def add_handlers(application: TelegramApplication) -> None:
             CallbackQueryHandler(handlers.button),
             InlineQueryHandler(handlers.inline_query),
             MessageHandler(message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text),
+            MessageHandler(
+                filters.UpdateType.EDITED_MESSAGE & private & filters.TEXT & ~filters.COMMAND,
+                handlers.edited_private_text,
+            ),
             MessageHandler(message & private & filters.COMMAND, handlers.unknown_command),
             MessageHandler(message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text),
             MessageHandler(filters.UpdateType.CHANNEL_POST & filters.TEXT, handlers.channel_post),
@@ -237,6 +260,8 @@ def build_application(
         .read_timeout(tuning.read_timeout)
         .get_updates_read_timeout(tuning.read_timeout)
         .job_queue(None)
+        # A group question deleted before the answer is sent still gets its answer, just not as a reply.
+        .defaults(Defaults(allow_sending_without_reply=True))
     )
     if settings.telegram_base_url:
         # PTB appends the token to base_url, as with https://api.telegram.org/bot.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import cast
 
 from telegram import (
@@ -36,12 +37,36 @@ _MENTIONS = (MessageEntity.MENTION, MessageEntity.TEXT_MENTION)
 Context = ContextTypes.DEFAULT_TYPE
 
 
+class ReplyMemory:
+    """Which bot message answered which question, so an edited question edits its answer; capped, oldest dropped."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._replies: OrderedDict[tuple[int, int], int] = OrderedDict()
+
+    def remember(self, chat_id: int, question_id: int, reply_id: int) -> None:
+        """Note that reply_id answered question_id in chat_id."""
+        key = (chat_id, question_id)
+        self._replies[key] = reply_id
+        self._replies.move_to_end(key)
+        while len(self._replies) > self._capacity:
+            self._replies.popitem(last=False)
+
+    def reply_to(self, chat_id: int, question_id: int) -> int | None:
+        """Return the id of the bot's answer to a question, if it is still remembered."""
+        return self._replies.get((chat_id, question_id))
+
+    def __len__(self) -> int:
+        return len(self._replies)
+
+
 @dataclass(frozen=True, slots=True)
 class Deps:
     """What the handlers need besides the update: the shared ask service and the per-chat flood gate."""
 
     service: AskService
     flood: FloodGate
+    replies: ReplyMemory = field(default_factory=ReplyMemory)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -146,8 +171,8 @@ async def _admit(message: Message, context: Context) -> bool:
     return verdict is Verdict.ANSWER
 
 
-async def _reply(message: Message, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await message.reply_html(html, reply_markup=markup, do_quote=_quote(message))
+async def _reply(message: Message, html: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    return await message.reply_html(html, reply_markup=markup, do_quote=_quote(message))
 
 
 async def _answer_question(message: Message, question: str, context: Context, *, empty_hint: str) -> None:
@@ -158,18 +183,33 @@ async def _answer_question(message: Message, question: str, context: Context, *,
         return
     d = deps(context)
     answer = d.service.ask(question, channel=CHANNEL, user_id=_user_id(message))
-    await _reply(message, render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb))
+    sent = await _reply(message, render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb))
+    d.replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
 # --- commands ---------------------------------------------------------------------------------------
 
 
+TOPIC_PAYLOAD = "topic_"
+"""`/start topic_<id>` (a t.me/<bot>?start=topic_<id> deep link) opens that topic's questions."""
+
+
 async def start(update: Update, context: Context) -> None:
-    """Greet: what the assistant knows, with example questions as buttons."""
+    """Greet: what the assistant knows, with example questions as buttons; a topic deep link opens that topic."""
     message = cast(Message, update.effective_message)
-    if await _admit(message, context):
-        kb = deps(context).kb
-        await _reply(message, render.start_text(kb), keyboards.start_keyboard(kb))
+    if not await _admit(message, context):
+        return
+    kb = deps(context).kb
+    command = command_of(message)
+    payload = command.argument if command is not None else ""
+    if payload.startswith(TOPIC_PAYLOAD):
+        topic_id = payload.removeprefix(TOPIC_PAYLOAD)
+        topic = next((t for t in kb.topics if t.id == topic_id), None)
+        if topic is not None:
+            pages = keyboards.question_pages(kb, topic_id)
+            await _reply(message, render.topic_text(topic, 0, pages), keyboards.topic_keyboard(kb, topic_id, 0))
+            return
+    await _reply(message, render.start_text(kb), keyboards.start_keyboard(kb))
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -219,6 +259,32 @@ async def private_text(update: Update, context: Context) -> None:
         return
     question = question_of(message, context.bot.username, context.bot.id)
     await _answer_question(message, question, context, empty_hint=render.NOT_TEXT)
+
+
+async def edited_private_text(update: Update, context: Context) -> None:
+    """Answer an edited question in a private chat: edit the earlier answer when it can, else reply anew."""
+    message = cast(Message, update.effective_message)
+    if _from_self(message, context.bot.id) or not await _admit(message, context):
+        return
+    question = question_of(message, context.bot.username, context.bot.id)
+    if not question.strip():
+        return
+    d = deps(context)
+    answer = d.service.ask(question, channel=CHANNEL, user_id=_user_id(message))
+    html, markup = render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb)
+    earlier = d.replies.reply_to(message.chat_id, message.message_id)
+    if earlier is not None:
+        try:
+            await context.bot.edit_message_text(
+                html, chat_id=message.chat_id, message_id=earlier, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            logger.info("could not edit the earlier answer, replying anew: %s", exc)
+    sent = await _reply(message, html, markup)
+    d.replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
 async def group_text(update: Update, context: Context) -> None:

@@ -11,7 +11,7 @@ from telegram.error import InvalidToken
 
 from bot.config import ConfigError, Settings
 from bot.service import AskService
-from bot.telegram.app import ALLOWED_UPDATES, COMMANDS, TelegramApplication, Tuning, build_application
+from bot.telegram.app import ALLOWED_UPDATES, COMMAND_SCOPES, TelegramApplication, Tuning, build_application
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ async def start_telegram(
     tuning = tuning or Tuning()
     try:
         await app.initialize()
-        await app.bot.set_my_commands(list(COMMANDS))
+        for scope, commands in COMMAND_SCOPES:
+            await app.bot.set_my_commands(list(commands), scope=scope)
         await app.start()
         if mode == "webhook":
             assert settings.webhook_url is not None and settings.webhook_secret is not None

@@ -234,6 +234,9 @@ class FakeBotApi:
         self.callback_answers: dict[str, JSON] = {}
         self.inline_answers: dict[str, list[JSON]] = {}
         self.commands: list[JSON] = []
+        """The default scope's menu."""
+        self.scoped_commands: dict[str, list[JSON]] = {}
+        """Each scope's menu, by scope type (default, all_private_chats, all_group_chats, chat…)."""
         self.webhook: JSON | None = None
         self.webhook_deliveries: list[int] = []
         self.chats: dict[int, JSON] = {}
@@ -310,6 +313,7 @@ class FakeBotApi:
 
     async def edit(self, original: JSON, text: str) -> None:
         """A user edits a message they sent."""
+        self.chats[original["chat"]["id"]] = original["chat"]
         edited = {**original, "text": text, "edit_date": int(time.time())}
         await self.push_update("edited_message", edited)
 
@@ -413,11 +417,19 @@ class FakeBotApi:
         for c in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]) or not 1 <= len(c["description"]) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self.commands = commands
+        scope = params.get("scope") or {"type": "default"}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        self.scoped_commands[scope["type"]] = commands
+        if scope["type"] == "default":
+            self.commands = commands
         return True
 
     async def _api_getMyCommands(self, params: JSON) -> list[JSON]:
-        return self.commands
+        scope = params.get("scope") or {"type": "default"}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        return self.scoped_commands.get(scope["type"], [])
 
     async def _api_getUpdates(self, params: JSON) -> list[JSON]:
         if self.webhook is not None:

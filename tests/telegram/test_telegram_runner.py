@@ -20,6 +20,13 @@ async def test_commands_are_registered_at_start(bot: RunningBot) -> None:
     assert {"start", "help", "topics", "ask", "hotline"} <= {c["command"] for c in bot.api.commands}
 
 
+async def test_each_chat_type_gets_its_own_command_menu(bot: RunningBot) -> None:
+    private = [c["command"] for c in bot.api.scoped_commands["all_private_chats"]]
+    groups = [c["command"] for c in bot.api.scoped_commands["all_group_chats"]]
+    assert private == [c.command for c in COMMANDS]
+    assert "start" not in groups and {"ask", "topics", "hotline", "help"} <= set(groups)
+
+
 async def test_polling_mode_removes_a_left_over_webhook_and_polls(api: FakeBotApi, service: AskService) -> None:
     api.webhook = {"url": "https://old.example.org/hook", "secret_token": None}
     runner = await start_telegram(make_settings(api), service, tuning=FAST)
