@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from bot.config import Settings
 from bot.escalation import Escalator
 from bot.http import create_app
+from bot.http.protocol import GuardedH11Protocol
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.service import AskService
@@ -27,6 +28,8 @@ from knowledge.loader import KnowledgeBaseError
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAIL = 0, 1
+KEEP_ALIVE_SECONDS = 5
+"""An idle keep-alive connection is closed after this many seconds."""
 
 
 class Mode(StrEnum):
@@ -145,6 +148,8 @@ def run(settings: Settings) -> int:
         server_header=False,
         lifespan="on",
         timeout_graceful_shutdown=10,  # then open connections are closed, so a stop never hangs
+        http=GuardedH11Protocol,  # a request head must arrive within 10 s; bodies are timed in read_body
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)
     logger.info(

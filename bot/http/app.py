@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,6 +28,8 @@ from knowledge.export import entry_to_dict
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
+BODY_TIMEOUT_SECONDS = 15.0
+"""Longest wait for the next piece of a request body: a body shorter than its Content-Length ends in a 408."""
 MAX_QUESTION_CHARS = 4096
 MAX_CHAT_ID_CHARS = 128
 AUTH_REALM = "hohhot-assistant"
@@ -69,14 +72,24 @@ def error_response(status: int, error: str, message: str, headers: dict[str, str
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """Read the request body, refusing (413) as soon as it exceeds limit, whatever Content-Length claims."""
+    """Read the request body, refusing (413) as soon as it exceeds limit, whatever Content-Length claims, and
+    giving up (408) when the client stops sending before the body is complete."""
     too_large = ApiError(413, "body_too_large", f"请求体过大：不能超过 {limit // 1024} KiB。")
     declared = request.headers.get("content-length")
     if declared is not None and declared.strip().isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), BODY_TIMEOUT_SECONDS)
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise ApiError(
+                408, "request_timeout", "请求体发送太慢或不完整，请重试。", {"Connection": "close"}
+            ) from None
         size += len(chunk)
         if size > limit:
             raise too_large
