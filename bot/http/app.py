@@ -101,7 +101,11 @@ def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     """Return the question and chat_id of an ask request body, or raise ApiError (400) saying what is wrong."""
     example = '例如 {"question": "企业开办要几天"}'
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")  # json.loads(bytes) would also take UTF-16 and UTF-32; the API is UTF-8 only
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", f"请求体必须是 UTF-8 编码的 JSON，{example}。") from None
+    try:
+        data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets fit in 16 KiB
         raise ApiError(400, "invalid_json", f"请求体不是有效的 JSON，{example}。") from None
     if not isinstance(data, dict):

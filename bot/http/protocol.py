@@ -1,10 +1,11 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline for request headers: idle or trickling clients are cut off.
+"""uvicorn's HTTP/1.1 protocol with a deadline for request heads, and JSON for requests it cannot parse.
 
 uvicorn closes a keep-alive connection left idle after a response (`timeout_keep_alive`), but a client that
 connects and sends nothing, or sends half a request line and stops, would hold its connection forever. This
-protocol arms a timer whenever it waits for a request's headers (on connect, and again when a response is done)
-and, when it fires, answers 408 with the API's JSON error shape and closes. The body's own deadline is enforced
-where the body is read (`bot.http.app.read_body`).
+protocol arms a timer whenever it waits for a request's head (on connect, and again when a response is done)
+and, when it fires, answers 408 with the API's JSON error shape and closes; a request h11 cannot parse gets a
+JSON 400 instead of uvicorn's plain text. The body's own deadline is enforced where the body is read
+(`bot.http.app.read_body`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ HEADER_TIMEOUT_SECONDS = 10.0
 """Default time a client has to send a whole request head (line and headers)."""
 
 
-def _timeout_response() -> bytes:
-    body = json.dumps(
-        {"error": "request_timeout", "message": "请求发送太慢，连接已关闭，请重试。"}, ensure_ascii=False
-    ).encode()
+def _json_response(status: int, reason: str, error: str, message: str) -> bytes:
+    """Return a whole HTTP/1.1 response in the API's error shape that closes the connection."""
+    body = json.dumps({"error": error, "message": message}, ensure_ascii=False).encode()
     head = (
-        "HTTP/1.1 408 Request Timeout\r\n"
+        f"HTTP/1.1 {status} {reason}\r\n"
         "content-type: application/json\r\n"
+        "x-content-type-options: nosniff\r\n"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
     ).encode()
@@ -81,5 +82,13 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing() or not self._waiting_for_head():
             return
         self.logger.info("closing a connection whose request head did not arrive in %.0fs", self.header_timeout)
-        self.transport.write(_timeout_response())
+        self.transport.write(
+            _json_response(408, "Request Timeout", "request_timeout", "请求发送太慢，连接已关闭，请重试。")
+        )
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer a request h11 cannot parse with the API's JSON error shape instead of uvicorn's plain text."""
+        self._disarm()
+        self.transport.write(_json_response(400, "Bad Request", "invalid_http", "无法解析的 HTTP 请求。"))
         self.transport.close()

@@ -57,6 +57,13 @@ def test_malformed_json_is_400(api: Running, content: bytes | str) -> None:
     assert "JSON" in body["message"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_body_not_in_utf8_is_refused(api: Running, encoding: str) -> None:
+    status, body = _post(api, '{"question": "企业开办要几天"}'.encode(encoding))
+    assert (status, body["error"]) == (400, "invalid_json")
+    assert "UTF-8" in body["message"]
+
+
 @pytest.mark.parametrize("document", ["[]", '"企业开办要几天"', "1", "null", "true", '[{"question": "x"}]'])
 def test_json_that_is_not_an_object_is_400(api: Running, document: str) -> None:
     status, body = _post(api, document)

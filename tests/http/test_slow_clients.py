@@ -111,3 +111,11 @@ def test_a_prompt_client_is_unaffected(address: tuple[str, int]) -> None:
             while b"0.5" not in reply or not reply.endswith(b"}"):
                 reply += sock.recv(65536)
             assert reply.startswith(b"HTTP/1.1 200")
+
+
+def test_an_unparsable_request_gets_a_json_400(address: tuple[str, int]) -> None:
+    with _connect(address) as sock:
+        sock.sendall(b"GARBAGE\x00\x01 / HTTP/9\r\n\r\n")
+        raw, _ = _read_until_closed(sock)
+    status, body = _status_and_json(raw)
+    assert status == 400 and body["error"] == "invalid_http"
