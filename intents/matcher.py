@@ -186,7 +186,7 @@ class Matcher:
                 asked.update(tokens)
                 ex_id = len(self._examples)
                 own_examples.append(ex_id)
-                self._examples.append(_Example(index, question, tokens, analysis.key, sum(map(weight, tokens))))
+                self._examples.append(_Example(index, question, tokens, analysis.key, sum(map(weight, sorted(tokens)))))
                 for token in tokens:
                     postings.setdefault(token, []).append(ex_id)
                 for bigram in _bigrams(analysis.key):
@@ -289,7 +289,7 @@ class Matcher:
                         hits[ex_id] = get(ex_id, 0.0) + w * REPLY_WORD_CREDIT
         if len(hits) <= SHORTLIST:
             return list(hits)
-        return heapq.nlargest(SHORTLIST, hits, key=hits.__getitem__)
+        return heapq.nlargest(SHORTLIST, sorted(hits), key=hits.__getitem__)  # equal hits: lowest ids first
 
     def rank(self, analysis: Analysis, *, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` intents, best first, scored against the analysed question."""
@@ -297,11 +297,12 @@ class Matcher:
             return []
         weight = self.analyzer.lexicon.weight
         q_tokens = frozenset(analysis.tokens)
-        q_weights = {t: weight(t) for t in q_tokens}
+        # Sorted, never set order: float sums and the shortlist's tie-breaks must not depend on PYTHONHASHSEED.
+        q_weights = {t: weight(t) for t in sorted(q_tokens)}
         q_total = sum(q_weights.values())
         key = analysis.key
-        strict = [t for t in q_tokens if _YEAR.fullmatch(t) or t in self._detail_words or t in self._list_words]
-        loose = [t for t in q_tokens if t not in strict and self._is_constraint(t)]
+        strict = [t for t in q_weights if _YEAR.fullmatch(t) or t in self._detail_words or t in self._list_words]
+        loose = [t for t in q_weights if t not in strict and self._is_constraint(t)]
         best: dict[int, tuple[float, float, float, int]] = {}
         coverage_of: dict[int, float] = {}
         for ex_id in self._shortlist(q_weights, key):
@@ -311,7 +312,7 @@ class Matcher:
             if coverage is None:
                 coverage = self._coverage(intent, q_weights, q_total, strict, loose, analysis.units)
                 coverage_of[intent] = coverage
-            shared = sum(q_weights[t] for t in q_tokens & example.tokens)
+            shared = sum(q_weights[t] for t in sorted(q_tokens & example.tokens))
             union = q_total + example.weight - shared
             overlap = shared / union if union else 0.0
             similarity = 0.5 * overlap + 0.005 * fuzz.ratio(key, example.key)

@@ -16,6 +16,8 @@ MAX_QUESTION_CHARS = 120
 
 _MENTION = re.compile(r"@[A-Za-z0-9_]{2,64}")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_HIDDEN_ELEMENT = re.compile(r"<(script|style)\b[^<>]{0,200}>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+"""A script or style element: its content is code, never words of the question."""
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 # Keep CJK ideographs, Latin letters, digits and the few symbols figures use; everything else separates words.
 _NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff.%]+")
@@ -37,6 +39,7 @@ def clean_input(text: str) -> str:
 def normalize(text: str) -> str:
     """Return text half-width, simplified, case-folded, with mentions, URLs, emoji and punctuation removed."""
     text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
+    text = _HIDDEN_ELEMENT.sub(" ", text)
     text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from intents import Engine, Outcome
+from intents import Candidate, Engine, Outcome
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_known_question_gets_the_newest_figure_and_its_source(engine: Engine) -> None:
@@ -30,15 +36,37 @@ def test_near_misses_fall_back_instead_of_guessing(engine: Engine, question: str
     assert engine.ask(question).fallback
 
 
-def test_a_vague_question_offers_suggestions_not_a_guess(engine: Engine) -> None:
+def test_bare_interrogatives_fall_back(engine: Engine) -> None:
     for bare in ("多少", "几天？", "什么时候"):
         assert engine.ask(bare).outcome is Outcome.FALLBACK
-    vague = engine.ask("排名")
-    assert vague.outcome in (Outcome.SUGGEST, Outcome.FALLBACK)
-    if vague.outcome is Outcome.SUGGEST:
-        assert 1 <= len(vague.suggestions) <= 3
-        assert all(s.intent in engine.kb.entries for s in vague.suggestions)
-        assert "您是想问" in vague.text and "12345" in vague.text
+
+
+def _candidate(intent: str, score: float, *, coverage: float = 0.9, similarity: float = 0.5) -> Candidate:
+    return Candidate(intent=intent, score=score, coverage=coverage, similarity=similarity, example="")
+
+
+def test_a_near_tie_offers_both_as_suggestions_not_a_guess(engine: Engine) -> None:
+    first, second, third = list(engine.kb.entries)[:3]
+    close = [_candidate(first, 80.0), _candidate(second, 79.0), _candidate(third, 40.0)]
+    answer = engine.decide("问题", close)
+    assert answer.outcome is Outcome.SUGGEST and answer.fallback and answer.intent is None
+    assert [s.intent for s in answer.suggestions] == [first, second]  # the far third is not offered
+    assert "您是想问" in answer.text and "12345" in answer.text
+    assert engine.kb.entries[first].questions[0] in answer.text
+
+
+def test_a_clear_lead_is_answered_and_a_low_score_falls_back(engine: Engine) -> None:
+    first, second = list(engine.kb.entries)[:2]
+    lead = engine.decide("问题", [_candidate(first, 90.0), _candidate(second, 60.0)])
+    assert lead.outcome is Outcome.ANSWER and lead.intent == first
+    low = engine.decide("问题", [_candidate(first, 30.0), _candidate(second, 20.0)])
+    assert low.outcome is Outcome.FALLBACK and not low.suggestions
+
+
+def test_a_candidate_that_explains_too_little_of_the_question_is_never_answered(engine: Engine) -> None:
+    first = next(iter(engine.kb.entries))
+    answer = engine.decide("问题", [_candidate(first, 95.0, coverage=0.3, similarity=0.9)])
+    assert answer.outcome is Outcome.FALLBACK
 
 
 def test_picking_a_suggestion_answers_it(engine: Engine) -> None:
@@ -57,18 +85,18 @@ def test_empty_input_gets_a_prompt(engine: Engine, question: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    [
-        "企业开办" * 25_000,
-        "\x00\x01\x02企业开办\x7f",
-        "<script>alert(1)</script>企业开办要几天",
-        "qwerty",
-        "DROP TABLE;",
-    ],
+    ["企业开办" * 25_000, "\x00\x01\x02企业开办\x7f", "qwerty", "DROP TABLE;"],
 )
-def test_bad_input_never_crashes_and_is_never_echoed_raw(engine: Engine, question: str) -> None:
+def test_bad_input_never_crashes_and_is_cut_and_cleaned(engine: Engine, question: str) -> None:
     answer = engine.ask(question)
-    assert "<script>" not in answer.text and "\x00" not in answer.question
+    assert answer.text.strip() and "\x00" not in answer.question and "\x7f" not in answer.question
     assert len(answer.question) <= 2_000
+
+
+def test_html_and_scripts_in_a_question_do_not_change_the_answer(engine: Engine) -> None:
+    plain = engine.ask("企业开办要几天")
+    marked = engine.ask("<script>alert(1)</script><b>企业开办</b>要几天")
+    assert (marked.outcome, marked.intent, marked.figures) == (plain.outcome, plain.intent, plain.figures)
 
 
 def test_the_json_shape_is_stable(engine: Engine) -> None:
@@ -80,8 +108,26 @@ def test_the_json_shape_is_stable(engine: Engine) -> None:
     json.dumps(data)
 
 
-def test_answers_are_deterministic(engine: Engine) -> None:
-    assert engine.ask("好差评满意率").to_dict() == engine.ask("好差评满意率").to_dict()
+def test_answers_are_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Two processes with different PYTHONHASHSEED, each building its own index, give byte-identical JSON."""
+    lines = [line.split("\t")[0] for line in (ROOT / "tests/data/eval-questions.tsv").read_text().splitlines()[1:]]
+    questions = "\n".join(lines[::3]) + "\n"
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "JIEBA_CACHE_DIR": str(tmp_path / seed)}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--json", "-"],
+            input=questions,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+            check=True,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("\n") == questions.count("\n")
 
 
 @pytest.mark.parametrize(

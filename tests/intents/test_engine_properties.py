@@ -23,8 +23,15 @@ _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Hea
 @given(st.text(_ALPHABET, max_size=400))
 def test_any_text_gets_a_well_formed_reply(engine: Engine, text: str) -> None:
     answer = engine.ask(text)
-    assert answer.outcome in set(Outcome)
     assert answer.text.strip()
+    match answer.outcome:
+        case Outcome.EMPTY:
+            assert "请输入" in answer.text and not answer.sources
+        case Outcome.FALLBACK:
+            assert "12345" in answer.text and answer.sources and not answer.suggestions
+        case Outcome.SUGGEST:
+            assert 1 <= len(answer.suggestions) <= 3 and "您是想问" in answer.text
+            assert all(s.question in answer.text for s in answer.suggestions)
     assert 0.0 <= answer.score <= 100.0
     assert len(answer.question) <= MAX_INPUT_CHARS
     if answer.outcome is Outcome.ANSWER:
