@@ -71,6 +71,7 @@ class Lexicon:
             "stopwords.txt",
             "places.txt",
             "detail_words.txt",
+            "list_words.txt",
             "pinyin.txt",
             "word_classes.txt",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,16 @@ def test_each_generated_file_is_named_in_the_third_party_notices(name: str) -> N
     notices = (ROOT / "THIRD_PARTY_NOTICES.md").read_text(encoding="utf-8")
     assert f"intents/data/{name}" in notices
     assert "Copyright (c) 2013 Sun Junyi" in notices and "mozillazg" in notices
+
+
+@pytest.mark.parametrize("name", ["list_words.txt", "detail_words.txt", "stopwords.txt", "synonyms.yaml"])
+def test_every_lexicon_file_is_in_the_cache_fingerprint(tmp_path: Path, name: str) -> None:
+    """Editing any lexicon file must invalidate the caches built on it, or the engine would answer from stale data."""
+    from intents.lexicon import DATA_DIR, Lexicon
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    before = Lexicon.load(data).fingerprint
+    with (data / name).open("a", encoding="utf-8") as f:
+        f.write("\n# edited\n")
+    assert Lexicon.load(data).fingerprint != before
