@@ -54,8 +54,8 @@ def receiver_factory() -> Iterator[Callable[..., Receiver]]:
     """Return a function that starts a local webhook receiver on 127.0.0.1."""
     with ExitStack() as stack:
 
-        def start(failures: int = 0, delay: float = 0.0) -> Receiver:
-            receiver = Receiver(failures=failures, delay=delay)
+        def start(failures: int = 0, delay: float = 0.0, status: int = 500) -> Receiver:
+            receiver = Receiver(failures=failures, delay=delay, status=status)
             app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
             receiver.url = stack.enter_context(serve(app)) + "/hook"
             return receiver

@@ -73,9 +73,10 @@ ServerFactory = Callable[..., Running]
 
 @dataclass
 class Receiver:
-    """A webhook receiver that fails its first `failures` requests with 500, then accepts, and records all."""
+    """A webhook receiver that fails its first `failures` requests with `status` (500), then accepts; records all."""
 
     failures: int = 0
+    status: int = 500
     delay: float = 0.0
     attempts: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     accepted: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
@@ -91,7 +92,7 @@ class Receiver:
         with self.lock:
             self.attempts.append((headers, body))
             if len(self.attempts) <= self.failures:
-                return JSONResponse({"error": "try again"}, status_code=500)
+                return JSONResponse({"error": "refused"}, status_code=self.status)
             self.accepted.append((headers, body))
         return JSONResponse({"ok": True})
 

@@ -120,9 +120,17 @@ def test_permanent_refusal_is_not_retried_and_errors_give_up(receiver_factory: R
         await escalator.stop()
         return delivered, results
 
-    refusing = receiver_factory(failures=100)
-    assert asyncio.run(scenario(refusing, max_attempts=3)) == (False, ["retried", "retried", "failed"])
-    assert len(refusing.attempts) == 3
+    refusing = receiver_factory(failures=100, status=403)
+    assert asyncio.run(scenario(refusing, max_attempts=3)) == (False, ["failed"])
+    assert len(refusing.attempts) == 1  # a 4xx is permanent: asked once, never again
+
+    failing = receiver_factory(failures=100)
+    assert asyncio.run(scenario(failing, max_attempts=3)) == (False, ["retried", "retried", "failed"])
+    assert len(failing.attempts) == 3  # a 5xx is retried up to max_attempts, then given up
+
+    throttling = receiver_factory(failures=1, status=429)
+    assert asyncio.run(scenario(throttling, max_attempts=3)) == (True, ["retried", "delivered"])
+    assert len(throttling.attempts) == 2  # 429 is not permanent
 
 
 def test_unreachable_webhook_is_retried_then_given_up() -> None:
