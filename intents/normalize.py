@@ -32,13 +32,23 @@ def _converter() -> opencc.OpenCC:
 def clean_input(text: str) -> str:
     """Return user text safe to store or display: bounded, no control characters, whitespace folded."""
     text = text[:MAX_INPUT_CHARS]
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    # Format characters (zero-width space and joiner, BOM, bidi marks) are invisible: drop them, so "企\u200b业"
+    # stays one word. Other control characters (tabs, newlines, NUL) separate words.
+    text = "".join(_clean_char(ch) for ch in text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _clean_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ""
+    return " " if category[0] == "C" else ch
 
 
 def normalize(text: str) -> str:
     """Return text half-width, simplified, case-folded, with mentions, URLs, emoji and punctuation removed."""
     text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")  # invisible: never split a word
     text = _HIDDEN_ELEMENT.sub(" ", text)
     text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)

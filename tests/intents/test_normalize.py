@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from intents import Engine, Outcome
 from intents.normalize import MAX_QUESTION_CHARS, clean_input, normalize
 
 
@@ -26,4 +29,15 @@ def test_huge_input_is_cut() -> None:
 
 
 def test_control_characters_are_removed_from_stored_input() -> None:
-    assert clean_input("企业\x00开办\x1b[31m\u200b要几天\n") == "企业 开办 [31m 要几天"
+    assert clean_input("企业\x00开办\x1b[31m\u200b要几天\n") == "企业 开办 [31m要几天"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u00ad"])
+def test_format_characters_inside_a_word_are_dropped_not_turned_into_spaces(invisible: str) -> None:
+    assert normalize(f"企{invisible}业开办") == normalize("企业开办")
+    assert clean_input(f"企{invisible}业开办") == "企业开办"
+
+
+def test_a_question_with_a_zero_width_space_inside_a_word_is_answered(engine: Engine) -> None:
+    answer = engine.ask("企\u200b业开办要几天")
+    assert answer.outcome is Outcome.ANSWER and "0.5个工作日" in answer.figures
