@@ -17,6 +17,8 @@ from intents.cache import cache_dir, fingerprint
 logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+WEIGHT_CACHE_SIZE = 50_000
+"""Word weights kept in memory; the cache starts over when full (the lexicon's own words are about 80,000)."""
 INTERROGATIVES = frozenset({"多久", "多少", "何时", "哪里", "什么", "怎么"})
 """Canonical question words (synonyms.yaml maps the variants): they carry intent but little topic."""
 
@@ -161,5 +163,12 @@ class Lexicon:
                     w *= 0.5
             if len(token) == 1 and _CJK.match(token):
                 w = min(w, 0.5)
+        if len(self._weights) >= WEIGHT_CACHE_SIZE:  # questions bring endless new words: memory must level off
+            self._weights.clear()
         self._weights[token] = w
         return w
+
+    @property
+    def cached_weights(self) -> int:
+        """Return how many word weights are cached (at most WEIGHT_CACHE_SIZE)."""
+        return len(self._weights)

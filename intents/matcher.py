@@ -63,7 +63,7 @@ _BIGRAM_WEIGHT = 0.15
 _REPLY_WORD_INTENTS = 8
 """A reply word shortlists its intents only when it is this rare: common ones bring in nothing particular."""
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_CREDIT_CACHE_SIZE = 200_000
+_CREDIT_CACHE_SIZE = 20_000
 """(intent, word) credits remembered across questions; the same words recur, and memory stays bounded."""
 
 
