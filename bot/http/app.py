@@ -97,6 +97,15 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+def _encodable(text: str) -> bool:
+    """Return False for text with lone surrogates ("\\ud800" is valid JSON but no valid UTF-8 string)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     """Return the question and chat_id of an ask request body, or raise ApiError (400) saying what is wrong."""
     example = '例如 {"question": "企业开办要几天"}'
@@ -123,7 +132,7 @@ def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     if chat_id is not None and (
         isinstance(chat_id, bool)
         or not isinstance(chat_id, str | int)
-        or (isinstance(chat_id, str) and len(chat_id) > MAX_CHAT_ID_CHARS)
+        or (isinstance(chat_id, str) and (len(chat_id) > MAX_CHAT_ID_CHARS or not _encodable(chat_id)))
     ):
         raise ApiError(400, "invalid_chat_id", f"chat_id 必须是整数或不超过 {MAX_CHAT_ID_CHARS} 个字符的字符串。")
     return question, chat_id

@@ -88,6 +88,21 @@ def test_overlong_question_is_400(api: Running) -> None:
     assert (status, body["error"]) == (400, "question_too_long")
 
 
+@pytest.mark.parametrize("chat_id", ['"\\ud800"', '"a\\udfff b"', '"\\udc00\\ud800"'])
+def test_a_chat_id_with_a_lone_surrogate_is_400_not_500(api: Running, chat_id: str) -> None:
+    status, body = _post(api, '{"question": "企业开办要几天", "chat_id": ' + chat_id + "}")
+    assert (status, body["error"]) == (400, "invalid_chat_id")
+
+
+def test_a_question_with_a_lone_surrogate_is_still_answered(api: Running) -> None:
+    response = api.client.post(
+        "/v1/ask",
+        content='{"question": "企业开办\\ud800要几天", "chat_id": 7}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200 and "0.5个工作日" in response.json()["figures"]
+
+
 @pytest.mark.parametrize("value", [True, 1.5, [], {}, "x" * 129, float("inf"), float("nan")])
 def test_bad_chat_id_is_400(api: Running, value: object) -> None:
     status, body = _post(api, json.dumps({"question": ANSWERED, "chat_id": value}))

@@ -55,7 +55,19 @@ async def test_a_wrong_or_missing_secret_is_forbidden(
 
 
 @pytest.mark.parametrize(
-    "body", [b"{not json", b"\xff\xfe", b"[]", b'"text"', b'{"message": {}}', b'{"update_id": "1"}']
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        b'"text"',
+        b'{"message": {}}',
+        b'{"update_id": "1"}',
+        b'{"update_id": 1, "message": "hello"}',
+        b'{"update_id": 1, "message": 5}',
+        b'{"update_id": 1, "callback_query": []}',
+        b"[" * 50_000,
+    ],
 )
 async def test_a_body_that_is_not_an_update_is_refused(route_app: tuple[TelegramApplication, str], body: bytes) -> None:
     application, url = route_app
@@ -65,6 +77,20 @@ async def test_a_body_that_is_not_an_update_is_refused(route_app: tuple[Telegram
         )
     assert response.status_code == 400
     assert "error" in response.json()
+    assert application.update_queue.empty()
+
+
+async def test_a_body_over_the_cap_without_a_length_is_413(route_app: tuple[TelegramApplication, str]) -> None:
+    application, url = route_app
+
+    async def endless() -> AsyncIterator[bytes]:  # no Content-Length: only the streamed size can stop it
+        chunk = b" " * 65536
+        for _ in range(4096):  # 256 MiB if the server kept reading
+            yield chunk
+
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=endless(), headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 413
     assert application.update_queue.empty()
 
 
