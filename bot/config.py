@@ -8,10 +8,57 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_FIELDS = frozenset(
     {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
 )
+
+
+MIN_SECRET_CHARS = 16
+"""Shortest accepted secret: a short one is guessable, and its redaction would wreck ordinary log lines."""
+URL_FIELDS = frozenset({"telegram_base_url", "webhook_url", "escalation_webhook_url"})
+_SECRET_QUERY_KEYS = ("token", "key", "secret", "pass", "sig", "auth", "credential", "session")
+MASK = "***"
+
+
+def _is_secret_key(name: str) -> bool:
+    lowered = name.lower()
+    return any(part in lowered for part in _SECRET_QUERY_KEYS)
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """Return the secret parts of a URL: its `user:password@` credentials and secret-looking query values."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    found = [v for v in (parts.username, parts.password) if v]
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if v and _is_secret_key(k)]
+    return tuple(found)
+
+
+def mask_url(url: str | None) -> str | None:
+    """Return the URL with credentials and secret-looking query values replaced by ***, safe to print."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = urlencode(
+        [(k, MASK if v and _is_secret_key(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_SECRET_CHARS:
+        raise ConfigError(f"{name} is too short: use at least {MIN_SECRET_CHARS} characters")
+    return raw
 
 
 class ConfigError(ValueError):
@@ -96,12 +143,14 @@ class Settings:
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token is not None and (":" not in token or any(c.isspace() for c in token)):
             raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
-        secret = env.get("WEBHOOK_SECRET", "").strip() or None
+        secret = _secret(env, "WEBHOOK_SECRET")
         if secret is not None and (
             len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)
         ):
             raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
         keys = tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip())
+        if any(len(k) < MIN_SECRET_CHARS for k in keys):
+            raise ConfigError(f"API_KEYS: every key needs at least {MIN_SECRET_CHARS} characters")
         return cls(
             telegram_bot_token=token,
             telegram_base_url=_url(env, "TELEGRAM_BASE_URL"),
@@ -113,10 +162,10 @@ class Settings:
             rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60, 1, 100_000),
             chat_rate_limit_per_minute=_int(env, "CHAT_RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
             escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
-            escalation_webhook_secret=env.get("ESCALATION_WEBHOOK_SECRET", "").strip() or None,
+            escalation_webhook_secret=_secret(env, "ESCALATION_WEBHOOK_SECRET"),
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
-            user_hash_salt=env.get("USER_HASH_SALT", "").strip() or None,
+            user_hash_salt=_secret(env, "USER_HASH_SALT"),
         )
 
     def with_webhook_secret(self) -> Settings:
@@ -135,5 +184,7 @@ class Settings:
                     value = f"<{len(value)} set>" if value else None
                 else:
                     value = "<set>" if value else None
+            elif f.name in URL_FIELDS:
+                value = mask_url(value)
             out[f.name] = value
         return out

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.config import Settings
+from bot.config import URL_FIELDS, Settings, url_secrets
 
 REDACTED = "[REDACTED]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -24,6 +24,7 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.escalation_webhook_secret,
         settings.user_hash_salt,
         *settings.api_keys,
+        *(secret for name in sorted(URL_FIELDS) for secret in url_secrets(getattr(settings, name))),
     ]
     return tuple(sorted({v for v in values if v}, key=len, reverse=True))
 

@@ -244,7 +244,7 @@ def test_an_invalid_knowledge_base_fails_fast(
 @pytest.mark.parametrize("configured", [True, False], ids=["configured-secret", "generated-secret"])
 def test_webhook_mode(start_serve: Any, fake_telegram: FakeTelegram, engine: Engine, configured: bool) -> None:
     port = _free_port()
-    env = {"WEBHOOK_SECRET": "hook_secret-123"} if configured else {}
+    env = {"WEBHOOK_SECRET": "hook_secret-1234567"} if configured else {}
     server = start_serve(
         PORT=str(port),
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -254,7 +254,7 @@ def test_webhook_mode(start_serve: Any, fake_telegram: FakeTelegram, engine: Eng
     )
     (registered,) = fake_telegram.called("setWebhook")
     secret = registered["secret_token"]
-    assert secret == "hook_secret-123" if configured else len(secret) >= 32
+    assert secret == "hook_secret-1234567" if configured else len(secret) >= 32
     assert registered["url"] == f"http://127.0.0.1:{port}/telegram/webhook"
     update = private_message(1, ANSWERED)
     assert server.client.post("/telegram/webhook", json=update).status_code == 403
@@ -284,7 +284,7 @@ def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram, receiver_fa
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_BASE_URL=fake_telegram.base_url,
         ESCALATION_WEBHOOK_URL=receiver.url,
-        USER_HASH_SALT="polling-salt",
+        USER_HASH_SALT="polling-salt-0123456",
     )
     deadline = time.monotonic() + 10
     while not fake_telegram.called("sendMessage") and time.monotonic() < deadline:
@@ -297,7 +297,7 @@ def test_polling_mode(start_serve: Any, fake_telegram: FakeTelegram, receiver_fa
     receiver.wait_for(lambda r: len(r.accepted) == 1)  # the Telegram fallback, escalated after one retry
     escalated = json.loads(receiver.accepted[0][1])
     assert escalated["channel"] == "telegram" and escalated["question"] == OUT_OF_SCOPE
-    assert escalated["user_hash"] == hash_user(5550002, "polling-salt")
+    assert escalated["user_hash"] == hash_user(5550002, "polling-salt-0123456")
     assert server.stop() == 0
     output = server.output()
     assert "polling mode" in output
