@@ -11,7 +11,7 @@ from typing import Any
 
 SECRET_FIELDS = frozenset(
     {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
-)
+) | {"wechat_token", "wechat_aes_key"}
 
 
 class ConfigError(ValueError):
@@ -68,6 +68,22 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return raw
 
 
+def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
+    token = env.get("WECHAT_TOKEN", "").strip() or None
+    app_id = env.get("WECHAT_APP_ID", "").strip() or None
+    aes_key = env.get("WECHAT_AES_KEY", "").strip() or None
+    if aes_key is not None:
+        from bot.wechat.crypto import decode_aes_key
+
+        try:
+            decode_aes_key(aes_key)
+        except ValueError as exc:
+            raise ConfigError(f"WECHAT_AES_KEY: {exc}") from None
+        if app_id is None:
+            raise ConfigError("WECHAT_AES_KEY (safe mode) needs WECHAT_APP_ID, the app id messages are encrypted for")
+    return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The effective configuration; see the README's table of environment variables."""
@@ -87,6 +103,9 @@ class Settings:
     log_level: str = "INFO"
     user_hash_salt: str | None = None
     """Salt of the user-id hashes in webhooks and logs; random per process when unset (hashes then change)."""
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_aes_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -117,6 +136,7 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
             user_hash_salt=env.get("USER_HASH_SALT", "").strip() or None,
+            **_wechat(env),
         )
 
     def with_webhook_secret(self) -> Settings:

@@ -303,6 +303,11 @@ def create_app(
     ]
     if telegram_route is not None:
         routes.append(telegram_route)
+    if settings.wechat_token:  # imported only when used
+        from bot.wechat.routes import WeChatConfig, wechat_route
+
+        config = WeChatConfig(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key)
+        routes.append(wechat_route(service, config))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
