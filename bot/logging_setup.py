@@ -23,6 +23,8 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.webhook_secret,
         settings.escalation_webhook_secret,
         settings.user_hash_salt,
+        settings.wechat_token,
+        settings.wechat_aes_key,
         *settings.api_keys,
     ]
     return tuple(sorted({v for v in values if v}, key=len, reverse=True))
