@@ -11,7 +11,7 @@ from typing import Any
 
 SECRET_FIELDS = frozenset(
     {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
-) | {"wechat_token", "wechat_aes_key"}
+) | {"wechat_token", "wechat_aes_key", "wecom_token", "wecom_aes_key"}
 
 
 class ConfigError(ValueError):
@@ -72,16 +72,26 @@ def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
     token = env.get("WECHAT_TOKEN", "").strip() or None
     app_id = env.get("WECHAT_APP_ID", "").strip() or None
     aes_key = env.get("WECHAT_AES_KEY", "").strip() or None
-    if aes_key is not None:
-        from bot.wechat.crypto import decode_aes_key
+    from bot.wechat.crypto import decode_aes_key
 
+    if aes_key is not None:
         try:
             decode_aes_key(aes_key)
         except ValueError as exc:
             raise ConfigError(f"WECHAT_AES_KEY: {exc}") from None
         if app_id is None:
             raise ConfigError("WECHAT_AES_KEY (safe mode) needs WECHAT_APP_ID, the app id messages are encrypted for")
-    return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key}
+    names = ("wecom_token", "wecom_aes_key", "wecom_corp_id")
+    wecom = {name: env.get(name.upper(), "").strip() or None for name in names}
+    if any(wecom.values()):
+        missing = [name.upper() for name, value in wecom.items() if value is None]
+        if missing:
+            raise ConfigError(f"WeCom needs WECOM_TOKEN, WECOM_AES_KEY and WECOM_CORP_ID; missing {', '.join(missing)}")
+        try:
+            decode_aes_key(wecom["wecom_aes_key"] or "")
+        except ValueError as exc:
+            raise ConfigError(f"WECOM_AES_KEY: {exc}") from None
+    return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key, **wecom}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,9 @@ class Settings:
     wechat_token: str | None = None
     wechat_app_id: str | None = None
     wechat_aes_key: str | None = None
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_corp_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:

@@ -25,6 +25,8 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.user_hash_salt,
         settings.wechat_token,
         settings.wechat_aes_key,
+        settings.wecom_token,
+        settings.wecom_aes_key,
         *settings.api_keys,
     ]
     return tuple(sorted({v for v in values if v}, key=len, reverse=True))

@@ -308,6 +308,11 @@ def create_app(
 
         config = WeChatConfig(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key)
         routes.append(wechat_route(service, config))
+    if settings.wecom_token and settings.wecom_corp_id:
+        from bot.wechat.routes import WeChatConfig, wechat_route
+
+        config = WeChatConfig(settings.wecom_token, settings.wecom_corp_id, settings.wecom_aes_key, wecom=True)
+        routes.append(wechat_route(service, config, "/wecom"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

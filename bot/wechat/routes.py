@@ -42,11 +42,16 @@ class Refusal(Exception):
 
 @dataclass(frozen=True, slots=True)
 class WeChatConfig:
-    """What the route needs: the token, and for safe mode the EncodingAESKey and the app id it encrypts for."""
+    """What the route needs: the token, and for safe mode the EncodingAESKey and the app id it encrypts for.
+
+    `wecom` selects WeCom's variant: always encrypted (the app id is the corp id), only `msg_signature` in the
+    query, and an encrypted echostr in the URL verification.
+    """
 
     token: str
     app_id: str | None = None
     aes_key: str | None = None
+    wecom: bool = False
 
 
 class WeChatEndpoint:
@@ -63,6 +68,10 @@ class WeChatEndpoint:
     ) -> None:
         self.service = service
         self.token = config.token
+        self.wecom = config.wecom
+        self.channel = "wecom" if config.wecom else CHANNEL
+        if config.wecom and not config.aes_key:
+            raise ValueError("WeCom needs an EncodingAESKey")
         self.crypto = MessageCrypto(config.aes_key, config.app_id or "") if config.aes_key else None
         # In-memory for now; both move into the store with the assistant façade's conversation state.
         self.replies: ReplyCache = replies if replies is not None else LruReplyCache()
@@ -90,7 +99,7 @@ class WeChatEndpoint:
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         if not timestamp.isdigit() or not nonce:
             raise Refusal(403, "签名参数不完整。")
-        if not signature_ok(query.get("signature"), self.token, timestamp, nonce):
+        if not self.wecom and not signature_ok(query.get("signature"), self.token, timestamp, nonce):
             raise Refusal(403, "签名无效。")
         if abs(self.clock() - int(timestamp)) > REPLAY_WINDOW_SECONDS:
             raise Refusal(403, "时间戳已过期（超过 5 分钟），请求被拒绝。")
@@ -98,8 +107,17 @@ class WeChatEndpoint:
 
     def verify(self, request: Request) -> Response:
         """GET /wechat: answer the echostr when the signature over token, timestamp and nonce matches."""
-        self._signed(request)
-        return PlainTextResponse(request.query_params.get("echostr", ""))
+        timestamp, nonce = self._signed(request)
+        echostr = request.query_params.get("echostr", "")
+        if not self.wecom:
+            return PlainTextResponse(echostr)
+        assert self.crypto is not None
+        if not signature_ok(request.query_params.get("msg_signature"), self.token, timestamp, nonce, echostr):
+            raise Refusal(403, "消息签名无效。")
+        try:
+            return PlainTextResponse(self.crypto.decrypt(echostr))
+        except CryptoError:
+            raise Refusal(400, "echostr 无法解密。") from None
 
     async def message(self, request: Request) -> Response:
         """POST /wechat: one message or event, answered with a passive (in safe mode encrypted) text reply."""
@@ -118,7 +136,7 @@ class WeChatEndpoint:
 
     def _decrypt(self, request: Request, body: bytes, timestamp: str, nonce: str) -> Message:
         assert self.crypto is not None
-        if request.query_params.get("encrypt_type", "").lower() != "aes":
+        if not self.wecom and request.query_params.get("encrypt_type", "").lower() != "aes":
             raise Refusal(403, "安全模式下只接受加密消息（encrypt_type=aes）。")
         envelope = parse_message_envelope(body)
         if not signature_ok(request.query_params.get("msg_signature"), self.token, timestamp, nonce, envelope):
@@ -158,7 +176,7 @@ class WeChatEndpoint:
             picked = self.suggestions.pick(user_key, int(question.strip()))
             if picked is not None:
                 question = picked
-        answer = self.service.ask(question, channel=CHANNEL, user_id=message.from_user)
+        answer = self.service.ask(question, channel=self.channel, user_id=message.from_user)
         self.suggestions.remember(user_key, tuple(s.question for s in answer.suggestions))
         text = answer.text
         if answer.suggestions:
@@ -185,5 +203,5 @@ def parse_message_envelope(body: bytes) -> str:
 
 
 def wechat_route(service: AskService, config: WeChatConfig, path: str = "/wechat") -> Route:
-    """Return the Official Account's route on the service."""
+    """Return the Official Account's (or with `config.wecom`, a WeCom app's) route on the service."""
     return Route(path, WeChatEndpoint(service, config).handle, methods=["GET", "POST"])

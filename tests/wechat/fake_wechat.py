@@ -78,3 +78,48 @@ class FakeWeChat:
         assert fields["TimeStamp"] == query["timestamp"] and fields["Nonce"] == query["nonce"]
         assert fields["MsgSignature"] == signature(self.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"])
         return {child.tag: child.text or "" for child in fromstring(self.crypto.decrypt(fields["Encrypt"]))}
+
+
+CORP_ID = "ww0123456789abcdef"
+WECOM_TOKEN = "wecom-test-token"
+WECOM_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+
+
+@dataclass
+class FakeWeCom:
+    """Posts to /wecom as WeCom does: always encrypted, signed with msg_signature only."""
+
+    client: httpx.AsyncClient
+    token: str = WECOM_TOKEN
+    crypto: MessageCrypto = field(default_factory=lambda: MessageCrypto(WECOM_AES_KEY, CORP_ID))
+
+    def query(self, encrypt: str, timestamp: int | None = None) -> dict[str, str]:
+        """Return a query signed over the sorted token, timestamp, nonce and ciphertext."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = str(secrets.randbelow(10**9))
+        return {"timestamp": ts, "nonce": nonce, "msg_signature": signature(self.token, ts, nonce, encrypt)}
+
+    async def verify(self, echo: str) -> httpx.Response:
+        """GET the URL check with an encrypted echostr."""
+        echostr = self.crypto.encrypt(echo)
+        return await self.client.get("/wecom", params={**self.query(echostr), "echostr": echostr})
+
+    async def post(self, xml: str, timestamp: int | None = None) -> httpx.Response:
+        """POST an encrypted message."""
+        encrypt = self.crypto.encrypt(xml)
+        query = self.query(encrypt, timestamp)
+        envelope = (
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><AgentID><![CDATA[1000002]]></AgentID>"
+            f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+        )
+        response = await self.client.post("/wecom", params=query, content=envelope.encode())
+        response.extensions["query"] = query
+        return response
+
+    def reply(self, response: httpx.Response) -> dict[str, str]:
+        """Return the fields of an encrypted passive reply, checking its signature."""
+        assert response.status_code == 200, response.text
+        fields = {child.tag: child.text or "" for child in fromstring(response.content)}
+        query = response.extensions["query"]
+        assert fields["MsgSignature"] == signature(self.token, query["timestamp"], query["nonce"], fields["Encrypt"])
+        return {child.tag: child.text or "" for child in fromstring(self.crypto.decrypt(fields["Encrypt"]))}

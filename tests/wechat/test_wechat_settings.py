@@ -23,6 +23,8 @@ def test_wechat_settings_are_read_masked_and_redacted() -> None:
     [
         ({"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_AES_KEY": "short"}, "WECHAT_AES_KEY"),
         ({"WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY}, "WECHAT_APP_ID"),
+        ({"WECOM_TOKEN": TOKEN, "WECOM_CORP_ID": "ww1"}, "missing WECOM_AES_KEY"),
+        ({"WECOM_TOKEN": TOKEN, "WECOM_CORP_ID": "ww1", "WECOM_AES_KEY": AES_KEY[:-1]}, "WECOM_AES_KEY"),
     ],
 )
 def test_bad_wechat_settings_fail_at_load_naming_the_variable(env: dict[str, str], message: str) -> None:
