@@ -45,7 +45,7 @@ def parse_fields(body: bytes) -> dict[str, str]:
         root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
         raise XmlError("XML 中不允许 DOCTYPE 或实体声明。") from None
-    except (ParseError, ValueError, RecursionError):
+    except (ParseError, ValueError, LookupError, RecursionError):  # LookupError: an unknown declared encoding
         raise XmlError("请求体不是有效的 XML。") from None
     if root.tag != "xml":
         raise XmlError("XML 的根元素必须是 <xml>。")
