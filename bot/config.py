@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_FIELDS = frozenset(
     {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
-)
+) | {"wechat_token", "wechat_aes_key", "wecom_token", "wecom_aes_key"}
 
 
 MIN_SECRET_CHARS = 16
@@ -115,6 +115,32 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return raw
 
 
+def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
+    token = env.get("WECHAT_TOKEN", "").strip() or None
+    app_id = env.get("WECHAT_APP_ID", "").strip() or None
+    aes_key = env.get("WECHAT_AES_KEY", "").strip() or None
+    from bot.wechat.crypto import decode_aes_key
+
+    if aes_key is not None:
+        try:
+            decode_aes_key(aes_key)
+        except ValueError as exc:
+            raise ConfigError(f"WECHAT_AES_KEY: {exc}") from None
+        if app_id is None:
+            raise ConfigError("WECHAT_AES_KEY (safe mode) needs WECHAT_APP_ID, the app id messages are encrypted for")
+    names = ("wecom_token", "wecom_aes_key", "wecom_corp_id")
+    wecom = {name: env.get(name.upper(), "").strip() or None for name in names}
+    if any(wecom.values()):
+        missing = [name.upper() for name, value in wecom.items() if value is None]
+        if missing:
+            raise ConfigError(f"WeCom needs WECOM_TOKEN, WECOM_AES_KEY and WECOM_CORP_ID; missing {', '.join(missing)}")
+        try:
+            decode_aes_key(wecom["wecom_aes_key"] or "")
+        except ValueError as exc:
+            raise ConfigError(f"WECOM_AES_KEY: {exc}") from None
+    return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key, **wecom}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The effective configuration; see the README's table of environment variables."""
@@ -134,6 +160,12 @@ class Settings:
     log_level: str = "INFO"
     user_hash_salt: str | None = None
     """Salt of the user-id hashes in webhooks and logs; random per process when unset (hashes then change)."""
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_aes_key: str | None = None
+    wecom_token: str | None = None
+    wecom_aes_key: str | None = None
+    wecom_corp_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -166,6 +198,7 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
             user_hash_salt=_secret(env, "USER_HASH_SALT"),
+            **_wechat(env),
         )
 
     def with_webhook_secret(self) -> Settings:

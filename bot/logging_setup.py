@@ -23,6 +23,10 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.webhook_secret,
         settings.escalation_webhook_secret,
         settings.user_hash_salt,
+        settings.wechat_token,
+        settings.wechat_aes_key,
+        settings.wecom_token,
+        settings.wecom_aes_key,
         *settings.api_keys,
         *(secret for name in sorted(URL_FIELDS) for secret in url_secrets(getattr(settings, name))),
     ]

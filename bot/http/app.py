@@ -312,6 +312,16 @@ def create_app(
     ]
     if telegram_route is not None:
         routes.append(telegram_route)
+    if settings.wechat_token:  # imported only when used
+        from bot.wechat.routes import WeChatConfig, wechat_route
+
+        config = WeChatConfig(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key)
+        routes.append(wechat_route(service, config))
+    if settings.wecom_token and settings.wecom_corp_id:
+        from bot.wechat.routes import WeChatConfig, wechat_route
+
+        config = WeChatConfig(settings.wecom_token, settings.wecom_corp_id, settings.wecom_aes_key, wecom=True)
+        routes.append(wechat_route(service, config, "/wecom"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
