@@ -148,10 +148,11 @@ class WeChatEndpoint:
         return parse_message(plain.encode("utf-8"))
 
     def _user_key(self, openid: str) -> str:
+        """Return a salted hash of an OpenID (or a key holding one) for the in-memory caches."""
         return hashlib.sha256(self._memory_salt + openid.encode("utf-8")).hexdigest()
 
     def _reply_text(self, message: Message) -> str:
-        key = message.dedup_key
+        key = self._user_key(message.dedup_key)  # event keys hold the OpenID: keep only a salted hash
         cached = self.replies.get(key)
         if cached is not None:
             logger.info("wechat: retry of a message answered already")

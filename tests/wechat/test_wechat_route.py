@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
+import pytest
 from fake_wechat import ACCOUNT, OPENID, TOKEN, FakeWeChat, message_xml
 
+from bot.logging_setup import RedactFilter
 from bot.service import AskEvent
 
 
@@ -35,6 +38,28 @@ async def test_a_text_question_is_answered_with_the_figure_and_the_source(
     assert "<" not in content and "*" not in content  # plain text, no markup
     assert [event.channel for event in asked] == ["wechat"]
     assert asked[0].user_hash is not None and OPENID not in asked[0].user_hash
+
+
+async def test_logs_carry_neither_the_openid_nor_the_token(
+    wechat: FakeWeChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await wechat.post(message_xml("text", msg_id="1101", Content="企业开办要几天"))
+    await wechat.post(message_xml("text", msg_id="1101", Content="企业开办要几天"))
+    await wechat.post(message_xml("image", msg_id="1102", PicUrl="http://example.invalid/p.jpg"))
+    await wechat.post(message_xml("text", msg_id="1103", Content="x"), timestamp=1)
+    server = [r for r in caplog.records if not r.name.startswith("httpx")]  # httpx: the fake WeChat's own log
+    assert server, "the refusal and the retry are logged"
+    assert all(OPENID not in r.getMessage() and TOKEN not in r.getMessage() for r in server)
+
+
+def test_access_log_lines_do_not_show_the_openid() -> None:
+    # uvicorn's access log record, as LOG_LEVEL=debug writes it for a safe-mode post.
+    args = ("127.0.0.1:5000", "POST", f"/wechat?signature=ab&nonce=1&openid={OPENID}&encrypt_type=aes", "1.1", 200)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "h.py", 1, '%s - "%s %s HTTP/%s" %d', args, None)
+    RedactFilter(()).filter(record)
+    assert OPENID not in record.getMessage()
+    assert "openid=[REDACTED]&encrypt_type=aes" in record.getMessage()
 
 
 async def test_a_retried_msg_id_gets_the_same_reply_and_is_asked_once(
