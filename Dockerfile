@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     JIEBA_CACHE_DIR=/var/cache/hohhot-assistant/jieba \
+    DATA_DIR=/var/lib/hohhot-assistant \
     HOST=0.0.0.0 \
     PORT=8080
 
@@ -25,9 +26,12 @@ RUN pip install .
 # user owns the folder: intents/cache.py uses it only when writable, else falls back to the temp folder.
 WORKDIR /home/app
 RUN rm -rf /src \
-    && mkdir -p "$JIEBA_CACHE_DIR" \
+    && mkdir -p "$JIEBA_CACHE_DIR" "$DATA_DIR" \
     && python -m bot ask 企业开办要几天 \
-    && chown -R app:app "$JIEBA_CACHE_DIR"
+    && rm -rf "$DATA_DIR"/* \
+    && chown -R app:app "$JIEBA_CACHE_DIR" "$DATA_DIR"
+# The SQLite store (when DATABASE_URL is unset): keep it on a volume so records survive a new container.
+VOLUME ["/var/lib/hohhot-assistant"]
 
 USER 10001:10001
 EXPOSE 8080

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import io
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported lazily at run time: `ask` must start fast
     from bot.config import Settings
-    from intents import Answer, Engine
+    from bot.service import Assistant, Reply
+    from intents import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -26,37 +29,79 @@ def _engine() -> Engine:
     return Engine.load()
 
 
-def _print_answer(answer: Answer, out: TextIO) -> None:
-    out.write(answer.text + "\n")
+async def open_assistant(settings: Settings, engine: Engine | None = None) -> Assistant:
+    """Return the assistant on the configured store; a store that cannot open is skipped with a warning
+    (the command still answers, unrecorded)."""
+    from bot.service import Assistant
+    from bot.store import Store, StoreError
+
+    store: Store | None = Store.from_settings(settings.data_dir, settings.database_url)
+    assert store is not None
+    try:
+        await store.open()
+    except StoreError as exc:
+        logger.warning("%s; answering without recording", exc)
+        store = None
+    return Assistant(
+        engine or _engine(),
+        store=store,
+        salt=settings.user_hash_salt or "",
+        context_ttl_seconds=settings.context_ttl_seconds,
+    )
 
 
-def _json_line(answer: Answer) -> str:
-    return json.dumps(answer.to_dict(), ensure_ascii=False)
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import Asker
+
+    question = " ".join(args.question)
+    assistant = await open_assistant(settings)
+    asker = Asker("cli")
+    try:
+        if question == "-":
+            # One output line per input line, always: undecodable bytes become U+FFFD, never an abort.
+            stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline=None)
+            for line in stdin:
+                reply = await assistant.ask(line.rstrip("\r\n"), asker)
+                sys.stdout.write((_json_line(reply) if args.json else reply.text) + "\n")
+                sys.stdout.flush()
+            return EXIT_OK
+        reply = await assistant.ask(question, asker)
+        sys.stdout.write((_json_line(reply) if args.json else reply.text) + "\n")
+        return EXIT_OK
+    finally:
+        if assistant.store is not None:
+            await assistant.store.close()
+
+
+def _json_line(reply: Reply) -> str:
+    return json.dumps(reply.to_dict(), ensure_ascii=False)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer one question (or one per stdin line with `-`)."""
-    question = " ".join(args.question)
-    engine = _engine()
-    if question == "-":
-        for line in sys.stdin:
-            answer = engine.ask(line.rstrip("\r\n"))
-            sys.stdout.write((_json_line(answer) if args.json else answer.text) + "\n")
-            sys.stdout.flush()
-        return EXIT_OK
-    answer = engine.ask(question)
-    if args.json:
-        sys.stdout.write(_json_line(answer) + "\n")
-    else:
-        _print_answer(answer, sys.stdout)
-    return EXIT_OK
+    """Answer one question (or one per stdin line with `-`), recorded in the store."""
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    return asyncio.run(_ask(args, settings))
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """Run an interactive console on the engine."""
+    """Run an interactive console on the assistant."""
     from bot.console import run_console
 
-    return run_console(_engine(), sys.stdin, sys.stdout)
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+
+    async def chat() -> int:
+        assistant = await open_assistant(settings)
+        try:
+            return await run_console(assistant, sys.stdin, sys.stdout)
+        finally:
+            if assistant.store is not None:
+                await assistant.store.close()
+
+    return asyncio.run(chat())
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -149,6 +194,44 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """Manage the store: upgrade (run migrations), prune (drop old records), outbox (list, requeue dead)."""
+    from bot.store import OutboxStatus, Store, StoreError
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    store = Store.from_settings(settings.data_dir, settings.database_url)
+
+    async def run() -> int:
+        try:
+            await store.open()  # runs the migrations
+        except StoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        try:
+            if args.action == "upgrade":
+                print(f"ok: the store at {store.where} is up to date")
+            elif args.action == "prune":
+                days = args.days or settings.data_retention_days
+                print(f"pruned {await store.prune(days)} record(s) older than {days} days")
+            else:
+                if args.retry_dead:
+                    print(f"requeued {await store.retry_dead()} dead item(s)")
+                counts = await store.outbox_counts()
+                print("outbox: " + ", ".join(f"{s.value} {counts.get(s.value, 0)}" for s in OutboxStatus))
+                for item in await store.outbox_items([OutboxStatus.PENDING, OutboxStatus.DEAD], limit=args.limit):
+                    print(
+                        f"{item.status.value}\t{item.id}\tattempts {item.attempts}\t"
+                        f"{item.created_at.isoformat(timespec='seconds')}\t{item.last_error or ''}"
+                    )
+            return EXIT_OK
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -176,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("serve", help="run the HTTP API and the Telegram bot")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("db", help="the store: upgrade, prune old records, list or requeue escalations")
+    p.add_argument("action", choices=["upgrade", "prune", "outbox"])
+    p.add_argument("--days", type=int, help="with prune: keep this many days (default DATA_RETENTION_DAYS)")
+    p.add_argument("--retry-dead", action="store_true", help="with outbox: requeue every dead item")
+    p.add_argument("--limit", type=int, default=50, help="with outbox: list at most this many items")
+    p.set_defaults(func=cmd_db)
     p = sub.add_parser("config", help="print the effective settings, secrets masked")
     p.set_defaults(func=cmd_config)
     return parser
@@ -190,8 +279,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args.func = cmd_serve if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat
+    from knowledge.loader import KnowledgeBaseError
+
     try:
         result: int = args.func(args)
+    except KnowledgeBaseError as exc:
+        print(f"the knowledge base is invalid (run `python -m bot kb check`):\n{exc}", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

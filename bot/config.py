@@ -17,7 +17,7 @@ SECRET_FIELDS = frozenset(
 
 MIN_SECRET_CHARS = 16
 """Shortest accepted secret: a short one is guessable, and its redaction would wreck ordinary log lines."""
-URL_FIELDS = frozenset({"telegram_base_url", "webhook_url", "escalation_webhook_url"})
+URL_FIELDS = frozenset({"telegram_base_url", "webhook_url", "escalation_webhook_url", "database_url"})
 _SECRET_QUERY_KEYS = ("token", "key", "secret", "pass", "sig", "auth", "credential", "session")
 MASK = "***"
 
@@ -141,6 +141,27 @@ def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
     return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key, **wecom}
 
 
+def _database_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    scheme = raw.partition("://")[0].lower()
+    if scheme not in ("postgresql", "postgres", "postgresql+asyncpg", "sqlite", "sqlite+aiosqlite"):
+        raise ConfigError("DATABASE_URL must be a postgresql:// (or sqlite://) URL")
+    return raw
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The effective configuration; see the README's table of environment variables."""
@@ -166,6 +187,17 @@ class Settings:
     wecom_token: str | None = None
     wecom_aes_key: str | None = None
     wecom_corp_id: str | None = None
+    data_dir: Path = Path("data")
+    """Where the SQLite store lives (assistant.db) when DATABASE_URL is unset."""
+    database_url: str | None = None
+    """PostgreSQL for several replicas; unset: SQLite under data_dir."""
+    data_retention_days: int = 180
+    context_ttl_seconds: int = 600
+    """How long a conversation's choices stay answerable by number."""
+    escalate_suggestions: bool = False
+    """Also hand questions that only got suggestions to the escalation webhook."""
+    replicas: int = 1
+    """How many serve processes share the database: per-process rate limits are divided by it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -199,6 +231,12 @@ class Settings:
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
             user_hash_salt=_secret(env, "USER_HASH_SALT"),
             **_wechat(env),
+            data_dir=Path(env.get("DATA_DIR", "").strip() or "data"),
+            database_url=_database_url(env),
+            data_retention_days=_int(env, "DATA_RETENTION_DAYS", 180, 1, 36_500),
+            context_ttl_seconds=_int(env, "CONTEXT_TTL_SECONDS", 600, 10, 86_400),
+            escalate_suggestions=_bool(env, "ESCALATE_SUGGESTIONS", False),
+            replicas=_int(env, "REPLICAS", 1, 1, 1000),
         )
 
     def with_webhook_secret(self) -> Settings:
@@ -219,5 +257,7 @@ class Settings:
                     value = "<set>" if value else None
             elif f.name in URL_FIELDS:
                 value = mask_url(value)
+            elif isinstance(value, Path):
+                value = str(value)
             out[f.name] = value
         return out

@@ -1,10 +1,11 @@
-"""The local console: the same engine as Telegram and the API, in a terminal."""
+"""The local console: the same assistant as Telegram and the API, in a terminal."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TextIO
 
-from intents import Answer, Engine
+from bot.service import Asker, Assistant
 
 BANNER = (
     "呼和浩特营商环境与政务服务问答（资料来源：2020年、2021年两篇报道）。\n"
@@ -13,11 +14,12 @@ BANNER = (
 QUIT = frozenset({"q", "quit", "exit", "退出", "再见"})
 
 
-def run_console(engine: Engine, stdin: TextIO, stdout: TextIO) -> int:
+async def run_console(assistant: Assistant, stdin: TextIO, stdout: TextIO) -> int:
     """Read questions line by line until end of input or a quit word; return the exit status."""
+    # One run is one conversation: a bare number picks a choice of the last reply, when it offered one.
+    asker = Asker("console", chat_type="private", chat_id=uuid.uuid4().hex)
     interactive = stdin.isatty()
     stdout.write(BANNER + "\n")
-    last: Answer | None = None
     while True:
         if interactive:
             stdout.write("\n问> ")
@@ -28,11 +30,7 @@ def run_console(engine: Engine, stdin: TextIO, stdout: TextIO) -> int:
         text = line.strip()
         if text.lower() in QUIT:
             break
-        if last is not None and last.suggestions and text.isdigit() and 1 <= int(text) <= len(last.suggestions):
-            answer = engine.answer_entry(last.suggestions[int(text) - 1].intent)
-        else:
-            answer = engine.ask(text)
-        stdout.write(answer.text + "\n")
+        reply = await assistant.ask(text, asker)
+        stdout.write(reply.text + "\n")
         stdout.flush()
-        last = answer
     return 0

@@ -1,4 +1,4 @@
-"""Hand questions the assistant could not answer to people: POST them to a webhook from a bounded queue."""
+"""Hand questions the assistant could not answer to people: deliver the store's outbox to a webhook."""
 
 from __future__ import annotations
 
@@ -6,20 +6,14 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 import random
-import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import timedelta
 
 import httpx
 
-from bot.service import AskEvent
-from intents import Outcome
+from bot.store import OutboxItem, Store, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -31,119 +25,97 @@ USER_AGENT = "hohhot-assistant-escalation/1"
 _RETRY_STATUSES = frozenset({408, 425, 429})
 
 
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True, slots=True)
-class Escalation:
-    """One question that fell back, as sent to the webhook: no raw user id, only its salted hash."""
-
-    id: str
-    question: str
-    channel: str
-    asked_at: float
-    user_hash: str | None
-
-    @classmethod
-    def from_event(cls, event: AskEvent) -> Escalation:
-        """Return the escalation of one fallen-back question, with a fresh id."""
-        return cls(
-            id=uuid.uuid4().hex,
-            question=event.answer.question,
-            channel=event.channel,
-            asked_at=event.asked_at,
-            user_hash=event.user_hash,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON body sent to the webhook."""
-        return {
-            "id": self.id,
-            "type": "fallback",
-            "question": self.question,
-            "channel": self.channel,
-            "time": _iso(self.asked_at),
-            "user_hash": self.user_hash,
-        }
-
-    def body(self) -> bytes:
-        """Return the exact bytes posted (and signed)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def sign(body: bytes, secret: str) -> str:
     """Return the signature header value for a body: `sha256=` and the hex HMAC-SHA256."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class Escalator:
-    """Queue fallen-back questions and deliver each once, with retries and exponential backoff, off the reply path."""
+class Dispatcher:
+    """Deliver the store's outbox to the escalation webhook: several in flight, each item from its own state.
+
+    Items are claimed with a lease (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so each replica takes different
+    ones); a failed attempt is retried with exponential backoff and jitter, or after the receiver's
+    `Retry-After`; a permanent refusal (4xx other than 408/425/429) or the last attempt parks the item as dead.
+    Every attempt carries the same Idempotency-Key and signature. An item whose process died is retaken when its
+    lease runs out, so nothing pending is lost to a crash.
+    """
 
     def __init__(
         self,
+        store: Store,
         url: str,
         *,
         secret: str | None = None,
-        queue_size: int = 1000,
-        max_attempts: int = 6,
+        concurrency: int = 8,
+        max_attempts: int = 8,
         backoff: float = 0.5,
-        max_backoff: float = 30.0,
+        max_backoff: float = 300.0,
         timeout: float = 10.0,
-        drain_timeout: float = 5.0,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 2.0,
         on_result: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.store = store
         self.url = url
         self._secret = secret
-        self._queue_size = queue_size
+        self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._timeout = timeout
-        self.drain_timeout = drain_timeout
+        self.lease_seconds = max(lease_seconds, timeout * 2)
+        self.poll_seconds = poll_seconds
         self._on_result = on_result
         self._transport = transport
-        self._queue: asyncio.Queue[Escalation] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
-
-    @property
-    def pending(self) -> int:
-        """Return how many escalations wait in the queue."""
-        return self._queue.qsize() if self._queue is not None else 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _count(self, result: str) -> None:
         if self._on_result is not None:
             self._on_result(result)
 
+    def wake(self) -> None:
+        """Look at the outbox now (a new item was recorded); safe from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
     async def start(self) -> None:
-        """Start the background worker on the running event loop."""
+        """Start delivering on the running event loop."""
         if self._worker is not None:
             return
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._queue = asyncio.Queue(self._queue_size)
         self._client = httpx.AsyncClient(
-            timeout=self._timeout, transport=self._transport, headers={"User-Agent": USER_AGENT}
+            timeout=self._timeout,
+            transport=self._transport,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=self.concurrency),
         )
-        self._worker = asyncio.create_task(self._run(), name="escalation-worker")
-        logger.info(
-            "escalation webhook enabled (queue size %d, up to %d attempts)", self._queue_size, self.max_attempts
-        )
+        self._worker = asyncio.create_task(self._run(), name="escalation-dispatcher")
+        logger.info("escalation webhook enabled (%d in flight, up to %d attempts)", self.concurrency, self.max_attempts)
 
-    async def stop(self, drain_timeout: float | None = None) -> None:
-        """Deliver what is queued for up to drain_timeout seconds (default: the constructor's), then stop."""
-        if self._worker is None or self._queue is None:
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop taking items, let those in flight finish for up to drain_seconds, then cancel the rest: an
+        unfinished item stays pending and is taken again once its lease runs out (same Idempotency-Key)."""
+        if self._worker is None:
             return
+        self._stopping.set()
         try:
-            await asyncio.wait_for(
-                self._queue.join(), self.drain_timeout if drain_timeout is None else drain_timeout
-            )
+            await asyncio.wait_for(asyncio.shield(self._worker), drain_seconds)
         except TimeoutError:
-            logger.warning("escalation: stopping with %d queued question(s) undelivered", self._queue.qsize())
+            logger.warning("escalation: stopping with deliveries in flight; they stay pending")
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
@@ -152,41 +124,52 @@ class Escalator:
             await self._client.aclose()
             self._client = None
 
-    def observe(self, event: AskEvent) -> None:
-        """Queue a question that fell back (an AskService observer); never blocks, drops when the queue is full."""
-        if event.answer.outcome is not Outcome.FALLBACK:
-            return
-        if self._loop is None or self._loop.is_closed():
-            logger.warning("escalation: worker not running, one fallback question not escalated")
-            self._count("dropped")
-            return
-        escalation = Escalation.from_event(event)
-        if threading.get_ident() == self._loop_thread:
-            self._enqueue(escalation)
-        else:  # asked from a worker thread: asyncio queues belong to their loop
-            self._loop.call_soon_threadsafe(self._enqueue, escalation)
-
-    def _enqueue(self, escalation: Escalation) -> None:
-        assert self._queue is not None
-        try:
-            self._queue.put_nowait(escalation)
-        except asyncio.QueueFull:
-            logger.warning("escalation queue full (%d waiting): one fallback question dropped", self._queue.qsize())
-            self._count("dropped")
-            return
-        self._count("queued")
-
     async def _run(self) -> None:
-        assert self._queue is not None
+        """Claim due items in batches into a local queue; `concurrency` senders drain it."""
+        queue: asyncio.Queue[OutboxItem] = asyncio.Queue()
+        senders = [asyncio.create_task(self._send_from(queue)) for _ in range(self.concurrency)]
+        try:
+            while not self._stopping.is_set():
+                claimed = 0
+                if queue.qsize() < self.concurrency:
+                    try:
+                        batch = await self.store.claim_outbox(
+                            limit=self.concurrency * 4, lease_seconds=self.lease_seconds
+                        )
+                    except Exception as exc:  # the database is down: try again later
+                        logger.warning("escalation: cannot read the outbox (%s)", type(exc).__name__)
+                        batch = []
+                    for item in batch:
+                        queue.put_nowait(item)
+                    claimed = len(batch)
+                if claimed:
+                    await self._settled(queue)  # room for the next batch
+                    continue
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+            await queue.join()  # stopping: deliver what was claimed (stop() bounds the wait)
+        finally:
+            for sender in senders:
+                sender.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
+
+    async def _settled(self, queue: asyncio.Queue[OutboxItem]) -> None:
+        """Wait until the local queue runs low (or we are stopping)."""
+        while queue.qsize() >= self.concurrency and not self._stopping.is_set():
+            await asyncio.sleep(0.005)
+
+    async def _send_from(self, queue: asyncio.Queue[OutboxItem]) -> None:
         while True:
-            escalation = await self._queue.get()
+            item = await queue.get()
             try:
-                await self.deliver(escalation)
-            except Exception:  # the worker must outlive any one bad delivery
-                logger.exception("escalation %s: unexpected error", escalation.id)
-                self._count("failed")
+                await self._attempt(item)
             finally:
-                self._queue.task_done()
+                queue.task_done()
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after is not None:
@@ -197,40 +180,49 @@ class Escalator:
         delay: float = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
         return delay * random.uniform(0.8, 1.2)  # jitter: replicas that failed together do not retry together
 
-    async def deliver(self, escalation: Escalation) -> bool:
-        """POST one escalation until a 2xx answer, a permanent refusal or max_attempts; return True if delivered."""
+    async def _attempt(self, item: OutboxItem) -> None:
+        try:
+            await self.deliver(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the dispatcher must outlive any one bad delivery
+            logger.exception("escalation %s: unexpected error", item.id)
+
+    async def deliver(self, item: OutboxItem) -> bool:
+        """Make one attempt at an item and record its result; return True when it was delivered."""
         assert self._client is not None
-        body = escalation.body()
-        headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: escalation.id}
+        body = item.payload.encode("utf-8")
+        headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: item.id}
         if self._secret:
             headers[SIGNATURE_HEADER] = sign(body, self._secret)
-        for attempt in range(1, self.max_attempts + 1):
-            retry_after: str | None = None
-            try:
-                response = await self._client.post(self.url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                problem = type(exc).__name__
-            else:
-                if response.is_success:
-                    logger.info("escalation %s delivered (attempt %d)", escalation.id, attempt)
-                    self._count("delivered")
-                    return True
-                if response.status_code < 500 and response.status_code not in _RETRY_STATUSES:
-                    logger.warning(
-                        "escalation %s refused with HTTP %d; not retried", escalation.id, response.status_code
-                    )
-                    self._count("failed")
-                    return False
-                problem = f"HTTP {response.status_code}"
-                retry_after = response.headers.get("Retry-After")
-            if attempt == self.max_attempts:
-                break
-            delay = self._delay(attempt, retry_after)
-            logger.info(
-                "escalation %s: attempt %d failed (%s), retrying in %.1fs", escalation.id, attempt, problem, delay
-            )
-            self._count("retried")
-            await asyncio.sleep(delay)
-        logger.warning("escalation %s: giving up after %d attempts", escalation.id, self.max_attempts)
-        self._count("failed")
+        attempt = item.attempts + 1
+        retry_after: str | None = None
+        try:
+            response = await self._client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            problem = type(exc).__name__
+        else:
+            if response.is_success:
+                await self.store.outbox_delivered(item.id)
+                logger.info("escalation %s delivered (attempt %d)", item.id, attempt)
+                self._count("delivered")
+                return True
+            problem = f"HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code not in _RETRY_STATUSES:
+                logger.warning("escalation %s refused with %s; not retried", item.id, problem)
+                await self.store.outbox_failed(item.id, error=problem, retry_at=None)
+                self._count("failed")
+                return False
+            retry_after = response.headers.get("Retry-After")
+        if attempt >= self.max_attempts:
+            logger.warning("escalation %s: giving up after %d attempts (%s)", item.id, attempt, problem)
+            await self.store.outbox_failed(item.id, error=problem, retry_at=None)
+            self._count("failed")
+            return False
+        delay = self._delay(attempt, retry_after)
+        logger.info("escalation %s: attempt %d failed (%s), retrying in %.1fs", item.id, attempt, problem, delay)
+        await self.store.outbox_failed(item.id, error=problem, retry_at=utcnow() + timedelta(seconds=delay))
+        self._count("retried")
+        if delay < self.poll_seconds:
+            asyncio.get_running_loop().call_later(delay, self._wake.set)
         return False

@@ -61,7 +61,7 @@ class Metrics:
             self.escalations.labels(result)
 
     def observe(self, event: AskEvent) -> None:
-        """Count one answered question (an AskService observer)."""
+        """Count one answered question (an Assistant observer)."""
         self.questions.labels(event.channel).inc()
         self.outcomes.labels(event.channel, event.answer.outcome.value).inc()
         self.latency.labels(event.channel).observe(event.seconds)

@@ -16,12 +16,13 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
-from bot.escalation import Escalator
+from bot.escalation import Dispatcher
 from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
-from bot.service import AskService
+from bot.service import Assistant
+from bot.store import Store
 from intents import Engine
 from knowledge.loader import KnowledgeBaseError
 
@@ -56,18 +57,29 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
     if salt is None:
         salt = secrets.token_hex(16)
         logger.info("USER_HASH_SALT is not set: user hashes will change when the server restarts")
-    service = AskService(engine, salt=salt)
+    store = Store.from_settings(settings.data_dir, settings.database_url)
     metrics = Metrics()
-    service.subscribe(metrics.observe)
-    escalator: Escalator | None = None
+    dispatcher: Dispatcher | None = None
     if settings.escalation_webhook_url:
-        escalator = Escalator(
-            settings.escalation_webhook_url, secret=settings.escalation_webhook_secret, on_result=metrics.escalation
+        dispatcher = Dispatcher(
+            store,
+            settings.escalation_webhook_url,
+            secret=settings.escalation_webhook_secret,
+            on_result=metrics.escalation,
         )
-        service.subscribe(escalator.observe)
+    service = Assistant(
+        engine,
+        store=store,
+        salt=salt,
+        context_ttl_seconds=settings.context_ttl_seconds,
+        escalate=dispatcher is not None,
+        escalate_suggestions=settings.escalate_suggestions,
+        on_escalation=dispatcher.wake if dispatcher is not None else None,
+    )
+    service.subscribe(metrics.observe)
     mode = mode_of(settings)
     if mode is Mode.API:
-        return create_app(service, settings, metrics=metrics, escalator=escalator)
+        return create_app(service, settings, metrics=metrics, dispatcher=dispatcher)
 
     # Imported only now: the API-only server neither needs nor pays for python-telegram-bot.
     import bot.telegram as telegram
@@ -101,7 +113,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         settings,
         telegram_route=route,
         metrics=metrics,
-        escalator=escalator,
+        dispatcher=dispatcher,
         startup=[start_telegram],
         shutdown=[stop_telegram],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
 SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
 SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
+CANDIDATES_KEPT = 3
 
 
 class Outcome(StrEnum):
@@ -69,6 +70,8 @@ class Answer:
     entry: Entry | None = None
     facts: tuple[Fact, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    """The best-ranked intents behind the decision (empty for picks and empty input), for the record."""
 
     @property
     def intent(self) -> str | None:
@@ -161,7 +164,7 @@ class Engine:
         if all(t in INTERROGATIVES for t in analysis.tokens):
             return self._fallback(cleaned, 0.0)  # "多少?" alone names nothing to look up
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
-        return self.decide(cleaned, candidates)
+        return replace(self.decide(cleaned, candidates), candidates=tuple(candidates[:CANDIDATES_KEPT]))
 
     def decide(self, question: str, candidates: list[Candidate]) -> Answer:
         """Apply the decision rule to ranked candidates."""

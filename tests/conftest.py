@@ -1,11 +1,13 @@
-"""Fixtures shared by every test module: the real knowledge base and one engine built on it."""
+"""Fixtures shared by every test module: the real knowledge base, one engine built on it, and stores."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from intents import Engine
 from knowledge import KnowledgeBase, load_knowledge_base
 
@@ -24,3 +26,18 @@ def kb() -> KnowledgeBase:
 def engine(kb: KnowledgeBase) -> Engine:
     """Return one engine on the real knowledge base, shared by the whole session (it is read-only)."""
     return Engine(kb)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """Return an empty DATA_DIR for one test (its SQLite store is created on first open)."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def store(data_dir: Path) -> AsyncIterator[Store]:
+    """Return an open SQLite store in a fresh folder, closed after the test."""
+    opened = Store.from_settings(data_dir, None)
+    await opened.open()
+    yield opened
+    await opened.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,12 +19,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.config import Settings
-from bot.escalation import Escalator
+from bot.escalation import Dispatcher
 from bot.http.openapi import build_openapi
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
-from bot.service import AskService
-from knowledge.export import entry_to_dict
+from bot.service import Asker, Assistant
+from bot.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -165,11 +166,122 @@ class KeyRing:
         return found
 
 
+HEALTH_CACHE_SECONDS = 2.0
+STORE_PING_SECONDS = 2.0
+
+
+class HealthChecks:
+    """Exercise the engine with a known question and the store with a query; cached briefly so a storm of
+    probes costs nothing."""
+
+    def __init__(self, service: Assistant) -> None:
+        self.service = service
+        self.probe = service.health_probe()
+        """The known question and the figure its answer must cite."""
+        self._cached: tuple[float, dict[str, str]] | None = None
+
+    def engine(self) -> str:
+        """Return "ok" when the probe question is answered with its figure, else what went wrong."""
+        if self.probe is None:
+            return "no probe question"
+        question, figure = self.probe
+        try:
+            answer = self.service.probe(question)
+        except Exception as exc:
+            logger.error("health: the engine failed on its probe question", exc_info=exc)
+            return f"error: {type(exc).__name__}"
+        return "ok" if figure in answer.figures else "wrong answer to the probe question"
+
+    async def store(self) -> str:
+        """Return "ok" when the store answers and its last write worked, else why not."""
+        store = self.service.store
+        if store is None:
+            return "not configured"
+        try:
+            await asyncio.wait_for(store.ping(), STORE_PING_SECONDS)
+        except TimeoutError:
+            return "timeout"
+        except Exception as exc:
+            return f"unavailable: {type(exc).__name__}"
+        failing = self.service.store_health.last_error
+        return "ok" if failing is None else f"writes failing: {failing}"
+
+    def clear(self) -> None:
+        """Forget the cached result: the next probe checks anew."""
+        self._cached = None
+
+    async def run(self) -> dict[str, str]:
+        """Return each check's result."""
+        now = asyncio.get_running_loop().time()
+        if self._cached is not None and now - self._cached[0] < HEALTH_CACHE_SECONDS:
+            return self._cached[1]
+        checks = {"engine": self.engine(), "store": await self.store()}
+        self._cached = (now, checks)
+        return checks
+
+
+class StoreUpkeep:
+    """Open the store (retrying while it cannot), and prune records older than the retention period daily."""
+
+    RETRY_SECONDS = 30.0
+    PRUNE_SECONDS = 24 * 3600.0
+
+    def __init__(self, service: Assistant, *, retention_days: int) -> None:
+        self.service = service
+        self.retention_days = retention_days
+        self._task: asyncio.Task[None] | None = None
+
+    async def _open(self) -> bool:
+        store = self.service.store
+        assert store is not None
+        try:
+            await store.open()
+        except StoreError as exc:
+            logger.error("store: %s; answering without recording, retrying in %.0f s", exc, self.RETRY_SECONDS)
+            self.service.store_health.failed(exc)
+            return False
+        self.service.store_health.ok()
+        return True
+
+    async def start(self) -> None:
+        """Open the store once now, then keep it up in the background."""
+        if self.service.store is None:
+            return
+        opened = await self._open()
+        self._task = asyncio.create_task(self._run(opened), name="store-upkeep")
+
+    async def _run(self, opened: bool) -> None:
+        store = self.service.store
+        assert store is not None
+        while True:
+            while not opened:
+                await asyncio.sleep(self.RETRY_SECONDS)
+                opened = await self._open()
+            try:
+                removed = await store.prune(self.retention_days)
+                if removed:
+                    logger.info("store: pruned %d record(s) older than %d days", removed, self.retention_days)
+            except Exception as exc:
+                logger.warning("store: pruning failed (%s)", type(exc).__name__)
+            await asyncio.sleep(self.PRUNE_SECONDS)
+
+    async def stop(self) -> None:
+        """Stop the upkeep and close the store."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.service.store is not None:
+            await self.service.store.close()
+
+
 class Api:
     """The API's endpoints, sharing the service, the keys, the rate limiter and the metrics."""
 
-    def __init__(self, service: AskService, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, service: Assistant, settings: Settings, metrics: Metrics) -> None:
         self.service = service
+        self.health_checks = HealthChecks(service)
         self.settings = settings
         self.metrics = metrics
         self.keys = KeyRing(settings.api_keys)
@@ -205,22 +317,22 @@ class Api:
         """POST /v1/ask: answer one question with the same JSON as `ask --json`."""
         self.guard(request)
         question, chat_id = parse_ask(await read_body(request))
-        answer = self.service.ask(question, channel="api", user_id=chat_id)
-        return JsonResponse(answer.to_dict())
+        reply = await self.service.ask(question, Asker("api", chat_id=chat_id, user_id=chat_id))
+        return JsonResponse(reply.to_dict())
 
     async def topics(self, request: Request) -> Response:
         """GET /v1/topics: every topic with its entries' ids and first questions."""
         self.guard(request)
-        kb = self.service.engine.kb
+        service = self.service
         return JsonResponse(
             {
                 "topics": [
                     {
                         "id": topic.id,
                         "title": topic.title,
-                        "entries": [{"id": i, "question": kb.entries[i].questions[0]} for i in topic.entry_ids],
+                        "entries": [{"id": e.id, "question": e.questions[0]} for e in service.topic_entries(topic.id)],
                     }
-                    for topic in kb.topics
+                    for topic in service.topics()
                 ]
             }
         )
@@ -228,17 +340,30 @@ class Api:
     async def entry(self, request: Request) -> Response:
         """GET /v1/entries/{id}: one entry with its questions, reply, facts and sources."""
         self.guard(request)
-        entry = self.service.engine.kb.entries.get(request.path_params["id"])
+        entry = self.service.entry_dict(request.path_params["id"])
         if entry is None:
             raise ApiError(404, "not_found", "没有这个编号的条目；可用的编号见 GET /v1/topics。")
-        return JsonResponse(entry_to_dict(entry))
+        return JsonResponse(entry)
 
     async def health(self, request: Request) -> Response:
-        """GET /healthz: alive, with the knowledge base loaded and its size."""
-        kb = self.service.engine.kb
-        return JsonResponse(
-            {"status": "ok", "knowledge_base": {"loaded": True, "topics": len(kb.topics), "entries": len(kb.entries)}}
-        )
+        """GET /healthz: the engine answers a known question with its figure, and the store takes writes.
+
+        200 `ok`; 200 `degraded` when only the store fails (answers go on, unrecorded); 503 `failing` when the
+        engine does not answer right.
+        """
+        checks = await self.health_checks.run()
+        status = "failing" if checks["engine"] != "ok" else ("ok" if checks["store"] == "ok" else "degraded")
+        body = {
+            "status": status,
+            "checks": checks,
+            "knowledge_base": {
+                "loaded": True,
+                "topics": len(self.service.topics()),
+                "entries": self.service.entry_count,
+                "version": self.service.kb_version,
+            },
+        }
+        return JsonResponse(body, status_code=503 if status == "failing" else 200)
 
     async def metrics_endpoint(self, request: Request) -> Response:
         """GET /metrics: Prometheus exposition text."""
@@ -281,26 +406,27 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    service: AskService,
+    service: Assistant,
     settings: Settings,
     *,
     telegram_route: BaseRoute | None = None,
     metrics: Metrics | None = None,
-    escalator: Escalator | None = None,
+    dispatcher: Dispatcher | None = None,
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
 ) -> Starlette:
     """Build the server's one ASGI app on a service.
 
     The app subscribes to the service only what it creates: without `metrics` it makes its own registry and
-    subscribes it; a given `metrics` or `escalator` the caller has subscribed. The lifespan starts the
-    escalator's worker and then runs `startup`; on the way out (also after a failed start) it runs every
-    `shutdown` hook in reverse order, then drains and stops the escalator.
+    subscribes it. The lifespan opens the service's store (a store that cannot open leaves the server
+    answering, degraded, and is retried), starts the escalation dispatcher and the store's upkeep (pruning), then
+    runs `startup`; on the way out (also after a failed start) it runs every `shutdown` hook in reverse order,
+    then stops the dispatcher and closes the store.
     """
     if metrics is None:
         metrics = Metrics()
         service.subscribe(metrics.observe)
-    metrics.entries.set(len(service.engine.kb.entries))
+    metrics.entries.set(service.entry_count)
     api = Api(service, settings, metrics)
     routes: list[BaseRoute] = [
         Route("/v1/ask", api.counted("/v1/ask", api.ask), methods=["POST"]),
@@ -323,10 +449,13 @@ def create_app(
         config = WeChatConfig(settings.wecom_token, settings.wecom_corp_id, settings.wecom_aes_key, wecom=True)
         routes.append(wechat_route(service, config, "/wecom"))
 
+    upkeep = StoreUpkeep(service, retention_days=settings.data_retention_days)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if escalator is not None:
-            await escalator.start()
+        await upkeep.start()
+        if dispatcher is not None:
+            await dispatcher.start()
         try:
             for hook in startup:
                 await hook()
@@ -337,8 +466,9 @@ def create_app(
                     await hook()
                 except Exception:
                     logger.exception("shutdown step failed")
-            if escalator is not None:
-                await escalator.stop()
+            if dispatcher is not None:
+                await dispatcher.stop()
+            await upkeep.stop()
 
     app = Starlette(
         routes=routes,

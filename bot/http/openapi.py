@@ -67,6 +67,12 @@ SCHEMAS: dict[str, Any] = {
     "Suggestion": _obj({"intent": {"type": "string"}, "question": {"type": "string"}}),
     "Answer": _obj(
         {
+            "id": {"type": "string", "description": "This reply's record id (the id feedback refers to)."},
+            "outcome": {
+                "type": "string",
+                "description": "answer, suggest, fallback or empty (more may be added); fallback is true for all "
+                "but answer.",
+            },
             "question": {"type": "string", "description": "The question as the engine read it (cleaned)."},
             "answer": {"type": "string", "description": "The full reply text with its source line."},
             "intent": {"type": ["string", "null"], "description": "The answered entry's id; null unless answered."},
@@ -115,12 +121,19 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Health": _obj(
         {
-            "status": {"const": "ok"},
+            "status": {"enum": ["ok", "degraded", "failing"]},
+            "checks": _obj(
+                {
+                    "engine": {"type": "string", "description": "ok when a known question gets its figure."},
+                    "store": {"type": "string", "description": "ok when the store answers and takes writes."},
+                }
+            ),
             "knowledge_base": _obj(
                 {
                     "loaded": {"type": "boolean"},
                     "topics": {"type": "integer", "minimum": 0},
                     "entries": {"type": "integer", "minimum": 0},
+                    "version": {"type": "string"},
                 }
             ),
         }
@@ -207,8 +220,11 @@ def build_openapi(*, auth: bool, rate_limit_per_minute: int) -> dict[str, Any]:
             "/healthz": {
                 "get": {
                     "operationId": "health",
-                    "summary": "Liveness: the server runs and its knowledge base is loaded.",
-                    "responses": {"200": _json(_ref("Health"), "Alive.")},
+                    "summary": "Health: the engine answers a known question right and the store takes writes.",
+                    "responses": {
+                        "200": _json(_ref("Health"), "ok, or degraded (answers go on, the store fails)."),
+                        "503": _json(_ref("Health"), "failing: the engine does not answer right."),
+                    },
                 }
             },
             "/metrics": {

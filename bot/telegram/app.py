@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.service import AskService
+from bot.service import Assistant
 from bot.telegram import handlers
 from bot.telegram.flood import FloodGate
 
@@ -245,7 +245,7 @@ def protect_logs(token: str) -> None:
 
 
 def build_application(
-    settings: Settings, service: AskService, *, webhook: bool, tuning: Tuning | None = None
+    settings: Settings, service: Assistant, *, webhook: bool, tuning: Tuning | None = None
 ) -> TelegramApplication:
     """Build the Application for the configured token; with webhook=True it has no updater (updates come by HTTP)."""
     if not settings.telegram_bot_token:

@@ -20,7 +20,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.service import AskService
+from bot.service import Asker, Assistant
 from bot.telegram import keyboards, render
 from bot.telegram.flood import FloodGate, Verdict
 from intents import Answer, Outcome
@@ -62,16 +62,16 @@ class ReplyMemory:
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What the handlers need besides the update: the shared ask service and the per-chat flood gate."""
+    """What the handlers need besides the update: the assistant façade and the per-chat flood gate."""
 
-    service: AskService
+    service: Assistant
     flood: FloodGate
     replies: ReplyMemory = field(default_factory=ReplyMemory)
 
     @property
     def kb(self) -> KnowledgeBase:
-        """Return the knowledge base the engine answers from."""
-        return self.service.engine.kb
+        """Return the knowledge base to browse (topics and entries); answers come from the service."""
+        return self.service.catalog
 
 
 def deps(context: Context) -> Deps:
@@ -155,6 +155,10 @@ def _user_id(message: Message) -> int | None:
     return message.sender_chat.id if message.sender_chat is not None else None
 
 
+def _asker(message: Message) -> Asker:
+    return Asker(CHANNEL, chat_type=message.chat.type, chat_id=message.chat_id, user_id=_user_id(message))
+
+
 def _quote(message: Message) -> bool:
     return message.chat.type != ChatType.PRIVATE
 
@@ -182,7 +186,7 @@ async def _answer_question(message: Message, question: str, context: Context, *,
         await _reply(message, empty_hint)
         return
     d = deps(context)
-    answer = d.service.ask(question, channel=CHANNEL, user_id=_user_id(message))
+    answer = (await d.service.ask(question, _asker(message))).answer
     sent = await _reply(message, render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb))
     d.replies.remember(message.chat_id, message.message_id, sent.message_id)
 
@@ -231,7 +235,7 @@ async def hotline(update: Update, context: Context) -> None:
     """Show the 12345 guidance."""
     message = cast(Message, update.effective_message)
     if await _admit(message, context):
-        answer = render.hotline_answer(deps(context).kb)
+        answer = (await deps(context).service.hotline(_asker(message))).answer
         await _reply(message, render.render_answer(answer), keyboards.hotline_keyboard())
 
 
@@ -270,7 +274,7 @@ async def edited_private_text(update: Update, context: Context) -> None:
     if not question.strip():
         return
     d = deps(context)
-    answer = d.service.ask(question, channel=CHANNEL, user_id=_user_id(message))
+    answer = (await d.service.ask(question, _asker(message))).answer
     html, markup = render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb)
     earlier = d.replies.reply_to(message.chat_id, message.message_id)
     if earlier is not None:
@@ -325,17 +329,28 @@ async def not_text(update: Update, context: Context) -> None:
 # --- buttons ----------------------------------------------------------------------------------------
 
 
-def _screen(action: keyboards.Action, context: Context) -> tuple[str, InlineKeyboardMarkup] | None:
+def _query_asker(query: CallbackQuery) -> Asker:
+    message = query.message
+    chat = message.chat if message is not None else None
+    return Asker(
+        CHANNEL, chat_type=chat.type if chat else None, chat_id=chat.id if chat else None, user_id=query.from_user.id
+    )
+
+
+async def _screen(action: keyboards.Action, context: Context, asker: Asker) -> tuple[str, InlineKeyboardMarkup] | None:
     """Return the text and keyboard a button leads to, or None when it is stale."""
     d = deps(context)
     kb = d.kb
     try:
         match action:
             case keyboards.AnswerIntent(intent, browsing):
-                answer = d.service.engine.answer_entry(intent)
+                if d.service.entry(intent) is None:
+                    return None
+                answer = (await d.service.pick(intent, asker, via="browse" if browsing else "pick")).answer
                 return render.render_answer(answer), keyboards.answer_keyboard(answer, kb, browsing=browsing)
             case keyboards.Hotline():
-                return render.render_answer(render.hotline_answer(kb)), keyboards.hotline_keyboard()
+                answer = (await d.service.hotline(asker)).answer
+                return render.render_answer(answer), keyboards.hotline_keyboard()
             case keyboards.TopicList(page):
                 pages = keyboards.topic_pages(kb)
                 page = min(page, pages - 1)
@@ -361,7 +376,7 @@ async def button(update: Update, context: Context) -> None:
     """Answer a button press in place: edit the message it belongs to; every press is acknowledged."""
     query = cast(CallbackQuery, update.callback_query)
     action = keyboards.decode(query.data)
-    screen = _screen(action, context) if action is not None else None
+    screen = await _screen(action, context, _query_asker(query)) if action is not None else None
     if screen is None:
         await _answer_query(query, render.STALE_BUTTON)
         return
@@ -383,18 +398,15 @@ async def button(update: Update, context: Context) -> None:
 # --- inline mode ------------------------------------------------------------------------------------
 
 
-def inline_answers(question: str, deps_: Deps) -> list[Answer]:
-    """Return up to five answers for an inline query; popular questions when it is empty."""
-    engine, kb = deps_.service.engine, deps_.kb
-    answer = engine.ask(question) if question.strip() else None
-    if answer is None or answer.outcome is Outcome.EMPTY:
-        return [engine.answer_entry(e.id) for e in keyboards.featured_entries(kb, MAX_INLINE_RESULTS)]
-    if answer.outcome is Outcome.SUGGEST:
-        return [engine.answer_entry(s.intent) for s in answer.suggestions][:MAX_INLINE_RESULTS]
-    if answer.outcome is Outcome.FALLBACK or answer.entry is None:
-        return [answer]
-    related = [engine.answer_entry(i) for i in answer.entry.related if i in kb.entries]
-    return [answer, *related][:MAX_INLINE_RESULTS]
+async def inline_answers(question: str, deps_: Deps, asker: Asker) -> list[Answer]:
+    """Return up to five answers for an inline query (recorded); popular questions when it is empty."""
+    service = deps_.service
+    if not question.strip():  # the empty query opens the inline menu: nothing was asked
+        return [service.entry_answer(e.id) for e in keyboards.featured_entries(deps_.kb, MAX_INLINE_RESULTS)]
+    reply, offered = await service.preview(question, asker, limit=MAX_INLINE_RESULTS)
+    if reply.outcome is Outcome.EMPTY:
+        return [service.entry_answer(e.id) for e in keyboards.featured_entries(deps_.kb, MAX_INLINE_RESULTS)]
+    return list(offered) or [reply.answer]
 
 
 def _article(answer: Answer) -> InlineQueryResultArticle:
@@ -415,9 +427,9 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    # Inline queries arrive keystroke by keystroke: they go to the engine directly, not through the
-    # service, so half-typed words are neither counted as questions nor escalated as unanswered.
-    answers = inline_answers(query.query, deps(context))
+    # Inline queries arrive keystroke by keystroke: each is recorded (via "inline") but never escalated.
+    asker = Asker(CHANNEL, chat_type="inline", user_id=query.from_user.id)
+    answers = await inline_answers(query.query, deps(context), asker)
     await query.answer([_article(a) for a in answers], cache_time=INLINE_CACHE_SECONDS)
 
 

@@ -22,8 +22,6 @@ BACK_BUTTON = "« 返回"
 PREVIOUS_PAGE = "‹ 上一页"
 NEXT_PAGE = "下一页 ›"
 
-_HOTLINE_LEAD = "建议拨打"
-
 
 def bold_figures(text: str, figures: tuple[str, ...]) -> str:
     """Return text as escaped HTML with every occurrence of the figures in bold (longest figure wins)."""
@@ -52,14 +50,6 @@ def render_answer(answer: Answer) -> str:
     if answer.source_line:
         html += f"\n\n<i>{escape(answer.source_line, quote=False)}</i>"
     return html
-
-
-def hotline_answer(kb: KnowledgeBase) -> Answer:
-    """Return the 12345 guidance: the fallback's advice without its apology, citing the same facts."""
-    reply = kb.fallback.reply
-    start = reply.find(_HOTLINE_LEAD)
-    guidance = reply[start:] if start >= 0 else reply
-    return Answer(question="12345", outcome=Outcome.FALLBACK, reply=guidance, score=0.0, facts=kb.fallback.facts)
 
 
 def start_text(kb: KnowledgeBase) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from telegram.error import InvalidToken
 
 from bot.config import ConfigError, Settings
-from bot.service import AskService
+from bot.service import Assistant
 from bot.telegram.app import ALLOWED_UPDATES, COMMAND_SCOPES, TelegramApplication, Tuning, build_application
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _public_origin(url: str) -> str:
 
 async def start_telegram(
     settings: Settings,
-    service: AskService,
+    service: Assistant,
     *,
     application: TelegramApplication | None = None,
     tuning: Tuning | None = None,
@@ -64,7 +64,7 @@ async def start_telegram(
     """
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    kb = service.engine.kb  # loaded and validated when the engine was built, before we connect
+    kb = service.catalog  # loaded and validated when the engine was built, before we connect
     if not kb.entries:
         raise ConfigError("the knowledge base has no entries")
     mode: Mode = "webhook" if settings.webhook_url else "polling"

@@ -1,7 +1,8 @@
-"""Small bounded in-memory memories of the WeChat adapter.
+"""The WeChat adapter's bounded in-memory reply cache.
 
-Both are behind a Protocol so they can move into the project's store (the assistant façade's conversation
-state) without touching the route; until then they live in this process and are lost on restart.
+A retry that reaches this process gets the very same text without asking again; one that reaches another
+replica is answered anew but recorded once (the store keys records by the message id). Numbered choices live
+in the store's conversation state, so they work on any replica.
 """
 
 from __future__ import annotations
@@ -19,18 +20,6 @@ class ReplyCache(Protocol):
 
     def put(self, key: str, reply: str) -> None:
         """Remember the reply given to key."""
-        ...
-
-
-class SuggestionMemory(Protocol):
-    """The numbered suggestions last offered to each user, so "2" picks the second."""
-
-    def remember(self, user_key: str, questions: tuple[str, ...]) -> None:
-        """Remember the suggestions offered to a user (an empty tuple forgets them)."""
-        ...
-
-    def pick(self, user_key: str, number: int) -> str | None:
-        """Return the question the user's number names, or None."""
         ...
 
 
@@ -61,26 +50,3 @@ class LruReplyCache(_Bounded):
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-class LruSuggestionMemory(_Bounded):
-    """A SuggestionMemory for the `capacity` users who were offered suggestions most recently."""
-
-    def __init__(self, capacity: int = 4096) -> None:
-        super().__init__(capacity)
-        self._items: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-
-    def remember(self, user_key: str, questions: tuple[str, ...]) -> None:
-        """Remember the suggestions offered to a user (an empty tuple forgets them)."""
-        if not questions:
-            self._items.pop(user_key, None)
-            return
-        self._items[user_key] = questions
-        self._items.move_to_end(user_key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def pick(self, user_key: str, number: int) -> str | None:
-        """Return the question the user's number names, or None."""
-        questions = self._items.get(user_key, ())
-        return questions[number - 1] if 1 <= number <= len(questions) else None

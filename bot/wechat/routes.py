@@ -17,9 +17,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.http.app import MAX_QUESTION_CHARS, ApiError, read_body
-from bot.service import AskService
+from bot.service import Asker, Assistant
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature, signature_ok
-from bot.wechat.memory import LruReplyCache, LruSuggestionMemory, ReplyCache, SuggestionMemory
+from bot.wechat.memory import LruReplyCache, ReplyCache
 from bot.wechat.xml import Message, XmlError, encrypted_reply, parse_fields, parse_message, text_reply
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,10 @@ class WeChatEndpoint:
 
     def __init__(
         self,
-        service: AskService,
+        service: Assistant,
         config: WeChatConfig,
         *,
         replies: ReplyCache | None = None,
-        suggestions: SuggestionMemory | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
@@ -75,7 +74,6 @@ class WeChatEndpoint:
         self.crypto = MessageCrypto(config.aes_key, config.app_id or "") if config.aes_key else None
         # In-memory for now; both move into the store with the assistant façade's conversation state.
         self.replies: ReplyCache = replies if replies is not None else LruReplyCache()
-        self.suggestions: SuggestionMemory = suggestions if suggestions is not None else LruSuggestionMemory()
         self.clock = clock
         self._memory_salt = secrets.token_bytes(16)
 
@@ -127,7 +125,7 @@ class WeChatEndpoint:
             message = parse_message(body) if self.crypto is None else self._decrypt(request, body, timestamp, nonce)
         except XmlError as exc:
             raise Refusal(400, str(exc)) from None
-        reply = self._reply_text(message)
+        reply = await self._reply_text(message)
         xml = text_reply(message, reply, int(self.clock()))
         if self.crypto is not None:
             encrypt = self.crypto.encrypt(xml)
@@ -151,17 +149,17 @@ class WeChatEndpoint:
         """Return a salted hash of an OpenID (or a key holding one) for the in-memory caches."""
         return hashlib.sha256(self._memory_salt + openid.encode("utf-8")).hexdigest()
 
-    def _reply_text(self, message: Message) -> str:
+    async def _reply_text(self, message: Message) -> str:
         key = self._user_key(message.dedup_key)  # event keys hold the OpenID: keep only a salted hash
         cached = self.replies.get(key)
         if cached is not None:
             logger.info("wechat: retry of a message answered already")
             return cached
-        reply = self._answer(message)
+        reply = await self._answer(message)
         self.replies.put(key, reply)
         return reply
 
-    def _answer(self, message: Message) -> str:
+    async def _answer(self, message: Message) -> str:
         if message.msg_type == "event":
             return self.greeting() if message.event == "subscribe" else TEXT_ONLY
         if message.msg_type == "text":
@@ -172,13 +170,9 @@ class WeChatEndpoint:
             return TEXT_ONLY
         if len(question) > MAX_QUESTION_CHARS:
             return TOO_LONG
-        user_key = self._user_key(message.from_user)
-        if question.strip().isdigit():
-            picked = self.suggestions.pick(user_key, int(question.strip()))
-            if picked is not None:
-                question = picked
-        answer = self.service.ask(question, channel=self.channel, user_id=message.from_user)
-        self.suggestions.remember(user_key, tuple(s.question for s in answer.suggestions))
+        # The chat is the user: a bare number answers that choice of the last reply (the façade keeps them).
+        asker = Asker(self.channel, chat_type="private", chat_id=message.from_user, user_id=message.from_user)
+        answer = (await self.service.ask(question, asker, message_id=message.dedup_key)).answer
         text = answer.text
         if answer.suggestions:
             text += "\n回复数字即可选择对应的问题。"
@@ -186,8 +180,8 @@ class WeChatEndpoint:
 
     def greeting(self) -> str:
         """Return the subscribe greeting: what the assistant knows, with example questions."""
-        kb = self.service.engine.kb
-        examples = [kb.entries[topic.entry_ids[0]].questions[0] for topic in kb.topics if topic.entry_ids][:3]
+        service = self.service
+        examples = [e[0].questions[0] for t in service.topics() if (e := service.topic_entries(t.id))][:3]
         lines = "\n".join(f"{i}. {q}" for i, q in enumerate(examples, 1))
         return (
             "您好！我是呼和浩特营商环境与政务服务问答助手，答案都来自公开报道，并注明出处。\n"
@@ -203,6 +197,6 @@ def parse_message_envelope(body: bytes) -> str:
     return encrypt
 
 
-def wechat_route(service: AskService, config: WeChatConfig, path: str = "/wechat") -> Route:
+def wechat_route(service: Assistant, config: WeChatConfig, path: str = "/wechat") -> Route:
     """Return the Official Account's (or with `config.wecom`, a WeCom app's) route on the service."""
     return Route(path, WeChatEndpoint(service, config).handle, methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,27 +13,41 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from bot.config import Settings
-from bot.escalation import Escalator
+from bot.escalation import Dispatcher
 from bot.http import create_app
-from bot.service import AskService
+from bot.service import Assistant
+from bot.store import Store
 from intents import Engine
 
 
 @pytest.fixture
-def start_server(engine: Engine) -> Iterator[ServerFactory]:
-    """Return a function that starts the real app for given settings; every server stops after the test."""
+def start_server(engine: Engine, data_dir: Path) -> Iterator[ServerFactory]:
+    """Return a function that starts the real app for given settings, on a SQLite store in the test's folder
+    (with `escalate_to`, fallbacks go to that webhook); every server stops after the test."""
     with ExitStack() as stack:
 
         def start(
             *,
-            escalator: Escalator | None = None,
+            escalate_to: str | None = None,
+            dispatch: dict[str, Any] | None = None,
             telegram_route: BaseRoute | None = None,
             **settings: Any,
         ) -> Running:
-            service = AskService(engine, salt="test-salt")
-            if escalator is not None:
-                service.subscribe(escalator.observe)
-            app = create_app(service, Settings(**settings), escalator=escalator, telegram_route=telegram_route)
+            store = Store.from_settings(data_dir, None)
+            dispatcher = None
+            if escalate_to is not None:
+                dispatcher = Dispatcher(
+                    store, escalate_to, **{"backoff": 0.01, "max_backoff": 0.05, **(dispatch or {})}
+                )
+            service = Assistant(
+                engine,
+                store=store,
+                salt="test-salt",
+                escalate=dispatcher is not None,
+                escalate_suggestions=bool(settings.get("escalate_suggestions")),
+                on_escalation=dispatcher.wake if dispatcher is not None else None,
+            )
+            app = create_app(service, Settings(**settings), dispatcher=dispatcher, telegram_route=telegram_route)
             url = stack.enter_context(serve(app))
             http = stack.enter_context(client(url))
             return Running(url, app, service, http)
@@ -41,9 +56,10 @@ def start_server(engine: Engine) -> Iterator[ServerFactory]:
 
 
 @pytest.fixture(scope="module")
-def api(engine: Engine) -> Iterator[Running]:
+def api(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """Return a server without API keys and with a generous rate limit, shared by a module's tests."""
-    service = AskService(engine, salt="test-salt")
+    store = Store.from_settings(tmp_path_factory.mktemp("api-data"), None)
+    service = Assistant(engine, store=store, salt="test-salt")
     app = create_app(service, Settings(rate_limit_per_minute=100_000))
     with serve(app) as url, client(url) as http:
         yield Running(url, app, service, http)

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.service import AskService
+from bot.service import Assistant
 
 ANSWERED = "企业开办要几天"
 OUT_OF_SCOPE = "今天天气怎么样"
@@ -64,7 +64,7 @@ class Running:
 
     url: str
     app: Starlette
-    service: AskService
+    service: Assistant
     client: httpx.Client
 
 

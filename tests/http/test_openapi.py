@@ -65,6 +65,7 @@ def _exercise(api: Running, doc: dict[str, Any], headers: dict[str, str]) -> Obs
         ("/v1/entries/{id}", client.get(f"/v1/entries/{entry}", headers=headers)),
         ("/v1/entries/{id}", client.get("/v1/entries/nope", headers=headers)),
         ("/healthz", client.get("/healthz")),
+        ("/healthz", _failing_health(api)),
         ("/metrics", client.get("/metrics")),
         ("/openapi.json", client.get("/openapi.json")),
     ]
@@ -91,6 +92,22 @@ def _exercise(api: Running, doc: dict[str, Any], headers: dict[str, str]) -> Obs
         assert response.status_code == 429
         _check(doc, template, response, observed)
     return observed
+
+
+def _failing_health(api: Running) -> httpx.Response:
+    """Make the engine's probe expect a figure its answer lacks: /healthz must then say failing (503)."""
+    checks = api.app.state.api.health_checks
+    probe = checks.probe
+    assert probe is not None
+    checks.probe = (OUT_OF_SCOPE, probe[1])
+    checks.clear()
+    try:
+        response = api.client.get("/healthz")
+        assert response.status_code == 503 and response.json()["status"] == "failing"
+        return response
+    finally:
+        checks.probe = probe
+        checks.clear()
 
 
 @pytest.mark.parametrize("keys", [(), (KEY,)], ids=["open", "api-keys"])

@@ -6,16 +6,18 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, client, serve
 
 from bot.config import Settings
-from bot.escalation import Escalator
+from bot.escalation import Dispatcher
 from bot.http import create_app
 from bot.logging_setup import REDACTED, RedactFilter, configure_logging
-from bot.service import AskService
+from bot.service import Assistant
+from bot.store import Store
 from intents import Engine
 
 TOKEN = "123456789:AAHfakeTokenForTests_0123456789abcdef"
@@ -83,15 +85,16 @@ def test_no_secret_in_logs_or_responses(
     receiver_factory: Callable[..., Receiver],
     restore_logging: None,
     log_format: str,
+    data_dir: Path,
 ) -> None:
     stream = io.StringIO()
     settings = _settings(log_format)
     configure_logging(settings, stream=stream)
     receiver = receiver_factory(failures=1)
-    escalator = Escalator(receiver.url, secret=ESCALATION_SECRET, backoff=0.01, max_backoff=0.02)
-    service = AskService(engine, salt=SALT)
-    service.subscribe(escalator.observe)
-    app = create_app(service, settings, escalator=escalator)
+    store = Store.from_settings(data_dir, None)
+    dispatcher = Dispatcher(store, receiver.url, secret=ESCALATION_SECRET, backoff=0.01, max_backoff=0.02)
+    service = Assistant(engine, store=store, salt=SALT, escalate=True, on_escalation=dispatcher.wake)
+    app = create_app(service, settings, dispatcher=dispatcher)
     seen: list[httpx.Response] = []
     with serve(app) as url, client(url) as http:
         good = {"Authorization": f"Bearer {API_KEY}"}

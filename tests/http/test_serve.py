@@ -83,8 +83,13 @@ class FakeTelegram:
                 await asyncio.sleep(0.2)
         elif method == "sendMessage":
             chat_id = int(params["chat_id"])
-            result = {"message_id": len(self.calls), "date": int(time.time()), "text": params.get("text", ""),
-                      "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER}
+            result = {
+                "message_id": len(self.calls),
+                "date": int(time.time()),
+                "text": params.get("text", ""),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+            }
         return JSONResponse({"ok": True, "result": result})
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -98,8 +103,13 @@ def private_message(update_id: int, text: str, user_id: int = 5550001) -> dict[s
     user = {"id": user_id, "is_bot": False, "first_name": "张"}
     return {
         "update_id": update_id,
-        "message": {"message_id": update_id, "date": int(time.time()), "chat": {"id": user_id, "type": "private"},
-                    "from": user, "text": text},
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": user,
+            "text": text,
+        },
     }
 
 

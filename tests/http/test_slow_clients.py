@@ -14,7 +14,7 @@ import bot.http.app as http_app
 from bot.config import Settings
 from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
-from bot.service import AskService
+from bot.service import Assistant
 from intents import Engine
 
 HEAD_TIMEOUT = 0.5
@@ -29,7 +29,7 @@ class QuickGuard(GuardedH11Protocol):
 @pytest.fixture
 def address(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
     monkeypatch.setattr(http_app, "BODY_TIMEOUT_SECONDS", BODY_TIMEOUT)
-    app = create_app(AskService(engine, salt="test-salt"), Settings(rate_limit_per_minute=100_000))
+    app = create_app(Assistant(engine, salt="test-salt"), Settings(rate_limit_per_minute=100_000))
     with serve(app, http=QuickGuard, timeout_keep_alive=KEEP_ALIVE) as url:
         host, port = url.removeprefix("http://").split(":")
         yield host, int(port)

@@ -11,7 +11,7 @@ from bot_harness import FAST, SECRET, TOKEN, RunningBot, StubEngine, make_settin
 from fake_bot_api import FakeBotApi, serving
 from starlette.applications import Starlette
 
-from bot.service import AskService
+from bot.service import Assistant
 from bot.telegram import Tuning, build_application, start_telegram, telegram_webhook_route
 from intents import Engine, Outcome
 
@@ -35,13 +35,13 @@ def strict_engine(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def service(request: pytest.FixtureRequest, engine: Engine) -> AskService:
+def service(request: pytest.FixtureRequest, engine: Engine) -> Assistant:
     """Return an ask service on the shared engine, or on the one @pytest.mark.bot_options(engine=...) names."""
     marker = request.node.get_closest_marker("bot_options")
     kind = marker.kwargs.get("engine", "real") if marker else "real"
     if kind == "real":
-        return AskService(engine)
-    return AskService(request.getfixturevalue(f"{kind}_engine"))
+        return Assistant(engine)
+    return Assistant(request.getfixturevalue(f"{kind}_engine"))
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ class BotOptions:
 
 
 @pytest.fixture(params=["polling", "webhook"])
-async def bot(request: pytest.FixtureRequest, api: FakeBotApi, service: AskService) -> AsyncIterator[RunningBot]:
+async def bot(request: pytest.FixtureRequest, api: FakeBotApi, service: Assistant) -> AsyncIterator[RunningBot]:
     """Run the real Application against the fake API, once per mode."""
     marker = request.node.get_closest_marker("bot_options")
     options = BotOptions(**(marker.kwargs if marker else {}))

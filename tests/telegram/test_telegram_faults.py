@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from typing import Any
 
 import pytest
 import telegram_factories as tf
 from bot_harness import RunningBot
 from fake_bot_api import Fault
 
-from bot.service import AskService
+from bot.service import Asker, Assistant, Reply
 from bot.telegram import render
-from intents import Answer, Engine
+from intents import Engine
 
 
 async def test_flood_limit_429_is_waited_out_and_answered_once(bot: RunningBot) -> None:
@@ -104,17 +105,17 @@ async def test_when_telegram_keeps_failing_the_bot_goes_on_with_the_next_questio
 
 async def test_a_failure_in_the_bot_gets_a_short_apology_and_no_stack_trace(
     bot: RunningBot,
-    service: AskService,
+    service: Assistant,
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     real_ask = service.ask
 
-    def failing_ask(question: str, **kwargs: object) -> Answer:
+    async def failing_ask(question: str, asker: Asker, **kwargs: Any) -> Reply:
         if "崩溃" in question:
             raise RuntimeError("engine exploded")
-        return real_ask(question, **kwargs)  # type: ignore[arg-type]
+        return await real_ask(question, asker, **kwargs)
 
     monkeypatch.setattr(service, "ask", failing_ask)
     api = bot.api

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fake_bot_api import parse_html
 
+from bot.service import Assistant
 from bot.telegram import render
 from intents import Engine, Outcome
 from knowledge import KnowledgeBase
@@ -42,8 +43,8 @@ def test_suggestions_are_listed_with_the_12345_way_out(unsure_engine: Engine) ->
     assert "12345" in bold and "来源：" in text
 
 
-def test_hotline_guidance_drops_the_apology_but_keeps_the_citation(kb: KnowledgeBase) -> None:
-    answer = render.hotline_answer(kb)
+def test_hotline_guidance_drops_the_apology_but_keeps_the_citation(engine: Engine) -> None:
+    answer = Assistant(engine).hotline_answer()
     text, bold = parse_html(render.render_answer(answer))
     assert text.startswith("建议拨打12345") and "抱歉" not in text
     assert "12345" in bold and "来源：" in text

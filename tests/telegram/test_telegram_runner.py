@@ -11,7 +11,7 @@ from bot_harness import FAST, SECRET, TOKEN, RunningBot, make_settings
 from fake_bot_api import FakeBotApi
 
 from bot.config import ConfigError, Settings
-from bot.service import AskService
+from bot.service import Assistant
 from bot.telegram import COMMANDS, start_telegram
 
 
@@ -27,7 +27,7 @@ async def test_each_chat_type_gets_its_own_command_menu(bot: RunningBot) -> None
     assert "start" not in groups and {"ask", "topics", "hotline", "help"} <= set(groups)
 
 
-async def test_polling_mode_removes_a_left_over_webhook_and_polls(api: FakeBotApi, service: AskService) -> None:
+async def test_polling_mode_removes_a_left_over_webhook_and_polls(api: FakeBotApi, service: Assistant) -> None:
     api.webhook = {"url": "https://old.example.org/hook", "secret_token": None}
     runner = await start_telegram(make_settings(api), service, tuning=FAST)
     try:
@@ -48,7 +48,7 @@ async def test_webhook_mode_registers_the_url_with_the_secret(bot: RunningBot) -
     assert "getUpdates" not in [m for m, _ in bot.api.calls]
 
 
-async def test_a_webhook_secret_is_generated_when_none_is_set(api: FakeBotApi, service: AskService) -> None:
+async def test_a_webhook_secret_is_generated_when_none_is_set(api: FakeBotApi, service: Assistant) -> None:
     settings = make_settings(api, webhook_url="https://bot.example.org/telegram/webhook")
     runner = await start_telegram(settings, service, tuning=FAST)
     try:
@@ -59,7 +59,7 @@ async def test_a_webhook_secret_is_generated_when_none_is_set(api: FakeBotApi, s
 
 
 async def test_the_mode_is_logged_but_never_the_token_nor_what_users_say(
-    api: FakeBotApi, service: AskService, caplog: pytest.LogCaptureFixture
+    api: FakeBotApi, service: Assistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "telegram"):
@@ -76,13 +76,13 @@ async def test_the_mode_is_logged_but_never_the_token_nor_what_users_say(
     assert "987654321" not in caplog.text and "私人问题" not in caplog.text
 
 
-async def test_no_token_is_a_configuration_error(service: AskService) -> None:
+async def test_no_token_is_a_configuration_error(service: Assistant) -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
         await start_telegram(Settings(), service)
 
 
 async def test_a_rejected_token_is_a_configuration_error_that_does_not_quote_it(
-    api: FakeBotApi, service: AskService
+    api: FakeBotApi, service: Assistant
 ) -> None:
     settings = dataclasses.replace(make_settings(api), telegram_bot_token="42:wrong-token")
     with pytest.raises(ConfigError, match="rejected") as raised:
@@ -90,7 +90,7 @@ async def test_a_rejected_token_is_a_configuration_error_that_does_not_quote_it(
     assert "wrong-token" not in str(raised.value) and raised.value.__suppress_context__
 
 
-async def test_stop_is_clean_and_final(api: FakeBotApi, service: AskService) -> None:
+async def test_stop_is_clean_and_final(api: FakeBotApi, service: Assistant) -> None:
     runner = await start_telegram(make_settings(api), service, tuning=FAST)
     await runner.stop()
     assert not runner.application.running

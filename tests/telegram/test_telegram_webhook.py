@@ -12,13 +12,13 @@ from fake_bot_api import FakeBotApi, serving
 from starlette.applications import Starlette
 from telegram import Update
 
-from bot.service import AskService
+from bot.service import Assistant
 from bot.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramApplication, build_application, telegram_webhook_route
 from intents import Engine
 
 
 @pytest.fixture
-async def route_app(api: FakeBotApi, service: AskService) -> AsyncIterator[tuple[TelegramApplication, str]]:
+async def route_app(api: FakeBotApi, service: Assistant) -> AsyncIterator[tuple[TelegramApplication, str]]:
     """Serve only the webhook route, for an application that is not started (updates stay on its queue)."""
     application = build_application(make_settings(api), service, webhook=True)
     app = Starlette(routes=[telegram_webhook_route(application, SECRET)])
@@ -101,7 +101,7 @@ async def test_only_post_is_allowed(route_app: tuple[TelegramApplication, str]) 
     assert response.status_code == 405
 
 
-def test_a_route_without_a_secret_is_refused(api: FakeBotApi, service: AskService) -> None:
+def test_a_route_without_a_secret_is_refused(api: FakeBotApi, service: Assistant) -> None:
     application = build_application(make_settings(api), service, webhook=True)
     with pytest.raises(ValueError, match="secret"):
         telegram_webhook_route(application, "")

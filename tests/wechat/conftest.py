@@ -10,7 +10,7 @@ from fake_wechat import AES_KEY, APP_ID, TOKEN, FakeWeChat
 
 from bot.config import Settings
 from bot.http import create_app
-from bot.service import AskEvent, AskService
+from bot.service import AskEvent, Assistant
 from intents import Engine
 
 
@@ -25,7 +25,7 @@ async def wechat(request: pytest.FixtureRequest, engine: Engine, asked: list[Ask
     """Return a fake WeChat posting to the app, once in plain mode and once in safe mode."""
     safe = request.param == "safe"
     settings = Settings(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY if safe else None)
-    service = AskService(engine, salt="test-salt")
+    service = Assistant(engine, salt="test-salt")
     service.subscribe(asked.append)
     app = create_app(service, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wechat.test") as client:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.http import create_app
-from bot.service import AskEvent, AskService
+from bot.service import AskEvent, Assistant
 from bot.wechat.routes import WeChatConfig, WeChatEndpoint
 from intents import Engine
 
@@ -21,7 +21,7 @@ from intents import Engine
 @pytest.fixture
 async def wecom(engine: Engine, asked: list[AskEvent]) -> AsyncIterator[FakeWeCom]:
     settings = Settings(wecom_token=WECOM_TOKEN, wecom_aes_key=WECOM_AES_KEY, wecom_corp_id=CORP_ID)
-    service = AskService(engine, salt="test-salt")
+    service = Assistant(engine, salt="test-salt")
     service.subscribe(asked.append)
     app = create_app(service, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wecom.test") as client:
@@ -37,7 +37,7 @@ async def test_url_verification_decrypts_the_echostr(wecom: FakeWeCom) -> None:
 async def test_url_verification_of_wecoms_worked_example(engine: Engine) -> None:
     # The documented values in wechatpy's tests/test_crypto.py (token 123456, corp id wx49f0ab532d5d035a).
     config = WeChatConfig("123456", "wx49f0ab532d5d035a", "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", wecom=True)
-    endpoint = WeChatEndpoint(AskService(engine), config, clock=lambda: 1411443780)
+    endpoint = WeChatEndpoint(Assistant(engine), config, clock=lambda: 1411443780)
     app = Starlette(routes=[Route("/wecom", endpoint.handle, methods=["GET", "POST"])])
     query = {
         "msg_signature": "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96",
