@@ -210,6 +210,12 @@ class Store:
             await self._engine.dispose()
             self._engine = None
 
+    async def truncate_all(self) -> None:
+        """Delete every row of every table (tests reuse one database)."""
+        async with self.engine.begin() as conn:
+            for table in (questions, outbox, telegram_updates, conversations):
+                await conn.execute(delete(table))
+
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
         async with self.engine.connect() as conn:
