@@ -23,6 +23,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 """The escalation's id, the same on every attempt: receivers drop repeats they have already seen."""
 USER_AGENT = "hohhot-assistant-escalation/1"
 _RETRY_STATUSES = frozenset({408, 425, 429})
+FLUSH_SECONDS = 0.02
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -70,6 +71,8 @@ class Dispatcher:
         self._transport = transport
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._delivered: list[str] = []
+        """Delivered ids not yet marked: written together, at most FLUSH_SECONDS later."""
         self._worker: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,6 +148,7 @@ class Dispatcher:
                 if claimed:
                     await self._settled(queue)  # room for the next batch
                     continue
+                await self._flush()
                 self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
                 try:
@@ -154,14 +158,27 @@ class Dispatcher:
                         waiter.cancel()
             await queue.join()  # stopping: deliver what was claimed (stop() bounds the wait)
         finally:
+            await self._flush()
             for sender in senders:
                 sender.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
 
     async def _settled(self, queue: asyncio.Queue[OutboxItem]) -> None:
-        """Wait until the local queue runs low (or we are stopping)."""
+        """Wait until the local queue runs low (or we are stopping), marking deliveries meanwhile."""
         while queue.qsize() >= self.concurrency and not self._stopping.is_set():
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Mark the delivered items in one statement (an unmarked one would only be sent again, same key)."""
+        if not self._delivered:
+            return
+        ids, self._delivered = self._delivered, []
+        try:
+            await self.store.outbox_delivered(*ids)
+        except Exception as exc:
+            logger.warning("escalation: cannot mark %d delivered item(s) (%s)", len(ids), type(exc).__name__)
+            self._delivered.extend(ids)
 
     async def _send_from(self, queue: asyncio.Queue[OutboxItem]) -> None:
         while True:
@@ -203,7 +220,7 @@ class Dispatcher:
             problem = type(exc).__name__
         else:
             if response.is_success:
-                await self.store.outbox_delivered(item.id)
+                self._delivered.append(item.id)
                 logger.info("escalation %s delivered (attempt %d)", item.id, attempt)
                 self._count("delivered")
                 return True

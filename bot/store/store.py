@@ -325,13 +325,13 @@ class Store:
             rows = (await conn.execute(stmt)).mappings().all()
         return [OutboxItem.from_row(r) for r in rows]
 
-    async def outbox_delivered(self, item_id: str) -> None:
-        """Mark an item delivered."""
+    async def outbox_delivered(self, *item_ids: str) -> None:
+        """Mark items delivered."""
         now = utcnow()
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(outbox)
-                .where(outbox.c.id == item_id)
+                .where(outbox.c.id.in_(item_ids))
                 .values(
                     status=OutboxStatus.DELIVERED, delivered_at=now, claimed_until=None, attempts=outbox.c.attempts + 1
                 )

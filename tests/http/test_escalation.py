@@ -197,6 +197,8 @@ async def test_unreachable_webhook_is_retried_then_parked_and_requeued_by_the_cl
     assert [i.id for i in await store.outbox_items([OutboxStatus.DEAD])] == ["item7"]
 
     monkeypatch.setenv("DATA_DIR", str(data_dir))
+    if store.dialect == "postgresql":
+        monkeypatch.setenv("DATABASE_URL", store.url)
     assert await asyncio.to_thread(main, ["db", "outbox"]) == 0
     listing = capsys.readouterr().out
     assert "dead 1" in listing and "item7" in listing and "ConnectError" in listing
