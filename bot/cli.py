@@ -185,6 +185,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_USAGE if settings is None else run(settings)
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Register the Telegram command menus and webhook once per deploy (replicas do not, see README)."""
+    from bot.config import ConfigError
+    from bot.telegram import setup_telegram
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    try:
+        done = asyncio.run(setup_telegram(settings))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # network or Bot API refusal: say what, never the token
+        print(f"telegram setup failed: {type(exc).__name__}", file=sys.stderr)
+        return EXIT_FAIL
+    print(done)
+    return EXIT_OK
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     """Print the effective settings with secrets masked."""
     settings = _settings()
@@ -265,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-dead", action="store_true", help="with outbox: requeue every dead item")
     p.add_argument("--limit", type=int, default=50, help="with outbox: list at most this many items")
     p.set_defaults(func=cmd_db)
+    p = sub.add_parser("setup", help="register the Telegram webhook and command menus (once per deploy)")
+    p.set_defaults(func=cmd_setup)
     p = sub.add_parser("config", help="print the effective settings, secrets masked")
     p.set_defaults(func=cmd_config)
     return parser

@@ -27,12 +27,16 @@ def _is_secret_key(name: str) -> bool:
     return any(part in lowered for part in _SECRET_QUERY_KEYS)
 
 
-def url_secrets(url: str | None) -> tuple[str, ...]:
-    """Return the secret parts of a URL: its `user:password@` credentials and secret-looking query values."""
+def url_secrets(url: str | None, *, user: bool = True) -> tuple[str, ...]:
+    """Return the secret parts of a URL: its `user:password@` credentials and secret-looking query values.
+
+    user=False keeps the user name out (a database role such as `postgres` is no secret, and redacting it
+    would maim every log line naming PostgreSQL).
+    """
     if not url:
         return ()
     parts = urlsplit(url)
-    found = [v for v in (parts.username, parts.password) if v]
+    found = [v for v in ((parts.username if user else None), parts.password) if v]
     found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if v and _is_secret_key(k)]
     return tuple(found)
 
@@ -141,13 +145,19 @@ def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
     return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key, **wecom}
 
 
-def _database_url(env: Mapping[str, str]) -> str | None:
+def _database_url(env: Mapping[str, str], token: str | None) -> str | None:
+    """Read DATABASE_URL; with it (several replicas) the shared secrets must be given, not generated."""
     raw = env.get("DATABASE_URL", "").strip()
     if not raw:
         return None
     scheme = raw.partition("://")[0].lower()
-    if scheme not in ("postgresql", "postgres", "postgresql+asyncpg", "sqlite", "sqlite+aiosqlite"):
-        raise ConfigError("DATABASE_URL must be a postgresql:// (or sqlite://) URL")
+    if scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite under DATA_DIR)")
+    # Replicas generating their own would each hash users differently and refuse each other's webhook posts.
+    if not env.get("USER_HASH_SALT", "").strip():
+        raise ConfigError("USER_HASH_SALT is required with DATABASE_URL: every replica must hash users alike")
+    if token is not None and not env.get("WEBHOOK_SECRET", "").strip():
+        raise ConfigError("WEBHOOK_SECRET is required with DATABASE_URL: every replica must check the same secret")
     return raw
 
 
@@ -199,6 +209,10 @@ class Settings:
     replicas: int = 1
     """How many serve processes share the database: per-process rate limits are divided by it."""
 
+    def per_replica(self, per_minute: int) -> int:
+        """Return one replica's share of a per-minute limit (each replica counts only what it receives)."""
+        return max(1, -(-per_minute // self.replicas))
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
         """Read settings from the environment, with a .env file filling in what the environment lacks."""
@@ -232,7 +246,7 @@ class Settings:
             user_hash_salt=_secret(env, "USER_HASH_SALT"),
             **_wechat(env),
             data_dir=Path(env.get("DATA_DIR", "").strip() or "data"),
-            database_url=_database_url(env),
+            database_url=_database_url(env, token),
             data_retention_days=_int(env, "DATA_RETENTION_DAYS", 180, 1, 36_500),
             context_ttl_seconds=_int(env, "CONTEXT_TTL_SECONDS", 600, 10, 86_400),
             escalate_suggestions=_bool(env, "ESCALATE_SUGGESTIONS", False),

@@ -30,7 +30,11 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
         settings.wecom_token,
         settings.wecom_aes_key,
         *settings.api_keys,
-        *(secret for name in sorted(URL_FIELDS) for secret in url_secrets(getattr(settings, name))),
+        *(
+            secret
+            for name in sorted(URL_FIELDS)
+            for secret in url_secrets(getattr(settings, name), user=name != "database_url")
+        ),
     ]
     return tuple(sorted({v for v in values if v}, key=len, reverse=True))
 

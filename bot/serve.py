@@ -23,6 +23,7 @@ from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.service import Assistant
 from bot.store import Store
+from bot.store.locks import ProcessLock, acquire_polling_lock
 from intents import Engine
 from knowledge.loader import KnowledgeBaseError
 
@@ -85,28 +86,39 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
     import bot.telegram as telegram
 
     runner: telegram.TelegramRunner | None = None
-    application: telegram.TelegramApplication | None = None
+    polling_lock: ProcessLock | None = None
     route: BaseRoute | None = None
     if mode is Mode.WEBHOOK:
         settings = settings.with_webhook_secret()
         assert settings.webhook_secret is not None
+    # Every update goes through the store's inbox: stored before it is acknowledged, answered once.
+    application = telegram.build_application(settings, service, webhook=mode is Mode.WEBHOOK, inbox=store)
+    if mode is Mode.WEBHOOK:
         # The route and the runner share one Application: updates posted to the route feed its queue.
-        application = telegram.build_application(settings, service, webhook=True)
+        assert settings.webhook_secret is not None
         route = telegram.telegram_webhook_route(application, settings.webhook_secret)
 
     async def start_telegram() -> None:
-        nonlocal runner
+        nonlocal runner, polling_lock
         try:
-            runner = await telegram.start_telegram(settings, service, application=application)
+            if mode is Mode.POLLING:  # Telegram allows one getUpdates consumer: a second would steal updates
+                polling_lock = await acquire_polling_lock(settings.database_url, settings.data_dir)
+            # With a shared database the replicas do not register (`python -m bot setup` does, once).
+            runner = await telegram.start_telegram(
+                settings, service, application=application, register=settings.database_url is None
+            )
         except Exception as exc:
             logger.error("telegram: cannot start (%s: %s); stopping", type(exc).__name__, exc)
             raise
 
     async def stop_telegram() -> None:
-        nonlocal runner
+        nonlocal runner, polling_lock
         if runner is not None:
             await runner.stop()
             runner = None
+        if polling_lock is not None:
+            await polling_lock.release()
+            polling_lock = None
 
     return create_app(
         service,

@@ -285,7 +285,7 @@ class Api:
         self.settings = settings
         self.metrics = metrics
         self.keys = KeyRing(settings.api_keys)
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.limiter = RateLimiter(settings.per_replica(settings.rate_limit_per_minute))
         self.openapi = build_openapi(auth=self.keys.enabled, rate_limit_per_minute=settings.rate_limit_per_minute)
 
     def guard(self, request: Request) -> None:

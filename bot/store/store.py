@@ -407,6 +407,25 @@ class Store:
             rows = sorted((await conn.execute(stmt)).all())
         return [StoredUpdate(int(r[0]), str(r[1])) for r in rows]
 
+    async def accept_update(self, update: StoredUpdate, *, lease_seconds: float) -> bool:
+        """The Telegram inbox's name for add_update."""
+        return await self.add_update(update.update_id, update.payload, lease_seconds=lease_seconds)
+
+    async def claim_stale_updates(self, limit: int, *, lease_seconds: float) -> list[StoredUpdate]:
+        """The Telegram inbox's name for claim_updates."""
+        return await self.claim_updates(limit=limit, lease_seconds=lease_seconds)
+
+    async def release_updates(self, update_ids: list[int]) -> None:
+        """Free the leases of updates taken but not started, so any replica may take them now."""
+        if not update_ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(telegram_updates)
+                .where(and_(telegram_updates.c.update_id.in_(update_ids), telegram_updates.c.status == "pending"))
+                .values(claimed_until=None)
+            )
+
     async def update_done(self, update_id: int) -> None:
         """Mark an update answered."""
         async with self.engine.begin() as conn:

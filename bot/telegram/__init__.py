@@ -1,7 +1,7 @@
 """The Telegram adapter: private chats, groups, channels and inline mode, over long polling or the webhook."""
 
 from bot.telegram.app import COMMANDS, TelegramApplication, Tuning, build_application
-from bot.telegram.runner import TelegramRunner, start_telegram
+from bot.telegram.runner import TelegramRunner, setup_telegram, start_telegram
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhook_route
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "TelegramRunner",
     "Tuning",
     "build_application",
+    "setup_telegram",
     "start_telegram",
     "telegram_webhook_route",
 ]

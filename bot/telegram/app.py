@@ -36,6 +36,7 @@ from bot.config import ConfigError, Settings
 from bot.service import Assistant
 from bot.telegram import handlers
 from bot.telegram.flood import FloodGate
+from bot.telegram.inbox import InboxQueue, InboxTuning, UpdateInbox
 
 logger = logging.getLogger(__name__)
 
@@ -149,15 +150,18 @@ def _retryable(exc: NetworkError, endpoint: str) -> bool:
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Handle updates concurrently across chats but in arrival order within one chat."""
+    """Handle updates concurrently across chats but in arrival order within one chat; mark each done in the inbox."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, inbox: InboxQueue | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._inbox = inbox
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Await the update's handling once the same chat's earlier updates are done."""
+        if self._inbox is not None:
+            coroutine = self._inbox.handle(update, coroutine)
         chat = update.effective_chat if isinstance(update, Update) else None
         user = update.effective_user if isinstance(update, Update) else None
         key = chat.id if chat is not None else user.id if user is not None else None
@@ -245,18 +249,29 @@ def protect_logs(token: str) -> None:
 
 
 def build_application(
-    settings: Settings, service: Assistant, *, webhook: bool, tuning: Tuning | None = None
+    settings: Settings,
+    service: Assistant,
+    *,
+    webhook: bool,
+    tuning: Tuning | None = None,
+    inbox: UpdateInbox | None = None,
+    inbox_tuning: InboxTuning | None = None,
 ) -> TelegramApplication:
-    """Build the Application for the configured token; with webhook=True it has no updater (updates come by HTTP)."""
+    """Build the Application for the configured token; with webhook=True it has no updater (updates come by HTTP).
+
+    With an inbox, every update is stored before it is acknowledged and marked done once handled
+    (bot.telegram.inbox): a repeated update_id is not answered again, and none is lost in a crash.
+    """
     if not settings.telegram_bot_token:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     tuning = tuning or Tuning()
+    queue = InboxQueue(inbox, inbox_tuning) if inbox is not None else None
     protect_logs(settings.telegram_bot_token)
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
         .rate_limiter(RetryingRateLimiter(tuning))
-        .concurrent_updates(ChatOrderedProcessor(tuning.concurrent_updates))
+        .concurrent_updates(ChatOrderedProcessor(tuning.concurrent_updates, queue))
         .read_timeout(tuning.read_timeout)
         .get_updates_read_timeout(tuning.read_timeout)
         .job_queue(None)
@@ -266,11 +281,13 @@ def build_application(
     if settings.telegram_base_url:
         # PTB appends the token to base_url, as with https://api.telegram.org/bot.
         builder = builder.base_url(settings.telegram_base_url)
+    if queue is not None:
+        builder = builder.update_queue(queue)
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[handlers.DEPS_KEY] = handlers.Deps(
-        service=service, flood=FloodGate(settings.chat_rate_limit_per_minute)
+        service=service, flood=FloodGate(settings.per_replica(settings.chat_rate_limit_per_minute))
     )
     add_handlers(application)
     return application

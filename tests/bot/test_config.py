@@ -52,3 +52,43 @@ def test_url_credentials_are_redacted_from_logs() -> None:
     logged = stream.getvalue()
     assert "hooks.example.org" in logged
     assert "pa55word-0123" not in logged and "tok-0123456789" not in logged
+
+
+DATABASE = "postgresql://assistant:db-pa55word-0123@db.internal:5432/assistant"
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"DATABASE_URL": DATABASE}, "USER_HASH_SALT"),
+        ({"DATABASE_URL": DATABASE, "USER_HASH_SALT": LONG, "TELEGRAM_BOT_TOKEN": "1:abc"}, "WEBHOOK_SECRET"),
+    ],
+)
+def test_replicas_on_a_database_need_the_shared_secrets(env: dict[str, str], missing: str) -> None:
+    with pytest.raises(ConfigError, match=missing) as caught:
+        Settings.from_env(env, dotenv=None)
+    assert "db-pa55word-0123" not in str(caught.value)
+
+
+def test_replicas_divide_the_per_minute_limits() -> None:
+    env = {"DATABASE_URL": DATABASE, "USER_HASH_SALT": LONG, "REPLICAS": "3", "RATE_LIMIT_PER_MINUTE": "60"}
+    settings = Settings.from_env(env, dotenv=None)
+    assert settings.replicas == 3 and settings.per_replica(60) == 20 and settings.per_replica(20) == 7
+    assert settings.per_replica(1) == 1
+    assert Settings().per_replica(60) == 60
+    with pytest.raises(ConfigError, match="REPLICAS"):
+        Settings.from_env({"REPLICAS": "0"}, dotenv=None)
+
+
+def test_the_database_password_is_never_printed_nor_logged() -> None:
+    settings = Settings.from_env({"DATABASE_URL": DATABASE, "USER_HASH_SALT": LONG}, dotenv=None)
+    printed = str(settings.masked())
+    assert "db-pa55word-0123" not in printed and "db.internal:5432/assistant" in printed
+    stream = io.StringIO()
+    handler = configure_logging(settings, stream=stream)
+    try:
+        logging.getLogger("bot.store").error("cannot reach %s (postgresql)", DATABASE)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    logged = stream.getvalue()
+    assert "db-pa55word-0123" not in logged and "postgresql" in logged

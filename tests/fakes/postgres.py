@@ -213,9 +213,7 @@ def postgres_server(port: int = 5432) -> Iterator[PostgresServer]:
             **run_as,  # type: ignore[arg-type]
         )
         ready = threading.Event()
-        pump = threading.Thread(
-            target=_pump_log, args=(process, log_path, ready.set), name="postgres-log", daemon=True
-        )
+        pump = threading.Thread(target=_pump_log, args=(process, log_path, ready.set), name="postgres-log", daemon=True)
         pump.start()
         try:
             if not ready.wait(START_TIMEOUT) or process.poll() is not None:

@@ -199,6 +199,7 @@ async def test_unreachable_webhook_is_retried_then_parked_and_requeued_by_the_cl
     monkeypatch.setenv("DATA_DIR", str(data_dir))
     if store.dialect == "postgresql":
         monkeypatch.setenv("DATABASE_URL", store.url)
+        monkeypatch.setenv("USER_HASH_SALT", "replica-salt-0123456789")
     assert await asyncio.to_thread(main, ["db", "outbox"]) == 0
     listing = capsys.readouterr().out
     assert "dead 1" in listing and "item7" in listing and "ConnectError" in listing
