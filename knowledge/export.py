@@ -14,7 +14,13 @@ def source_to_dict(source: Source) -> dict[str, Any]:
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:
     """Return a fact as JSON-ready data."""
-    return {"figure": fact.figure, "measures": fact.measures, "as_of": fact.as_of, "source": fact.source.id}
+    return {
+        "figure": fact.figure,
+        "kind": fact.kind.value,
+        "measures": fact.measures,
+        "as_of": fact.as_of,
+        "source": fact.source.id,
+    }
 
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:

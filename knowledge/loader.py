@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.model import Entry, Fact, Fallback, KnowledgeBase, Source, Topic
+from knowledge.model import AnswerKind, Entry, Fact, Fallback, KnowledgeBase, Source, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,9 @@ MIN_QUESTIONS = 5
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SOURCE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _CJK_GAP = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\s+[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+_KINDS = ", ".join(k.value for k in AnswerKind)
+_FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source"}
 
 # The C loader is several times faster; fall back where PyYAML was built without libyaml.
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -94,6 +97,17 @@ def _text(
     return value.strip()
 
 
+def _kind(value: Any, file: str, entry: str, field: str, errors: _Collector) -> AnswerKind | None:
+    if value is None:
+        errors.add(file, entry, field, f"is missing: one of {_KINDS}")
+        return None
+    try:
+        return AnswerKind(value)
+    except ValueError:
+        errors.add(file, entry, field, f"unknown kind {value!r}: must be one of {_KINDS}")
+        return None
+
+
 def _identified(
     items: list[Any],
     file: str,
@@ -156,9 +170,10 @@ def _load_facts(
     for j, item in enumerate(raw):
         where = f"facts[{j}]"
         if not isinstance(item, dict):
-            errors.add(file, entry, where, "must be a mapping with figure, measures and source")
+            errors.add(file, entry, where, "must be a mapping with figure, kind, measures and source")
             continue
         figure = _text(item.get("figure"), file, entry, f"{where}.figure", errors)
+        kind = _kind(item.get("kind"), file, entry, f"{where}.kind", errors)
         measures = _text(item.get("measures"), file, entry, f"{where}.measures", errors)
         as_of_raw = item.get("as_of")
         as_of = _text(
@@ -170,8 +185,11 @@ def _load_facts(
             errors.add(file, entry, f"{where}.source", f"unknown source id {sid!r}")
         if figure and reply and figure not in reply:
             errors.add(file, entry, f"{where}.figure", f"figure {figure!r} does not appear in the reply")
-        if figure and measures and source:
-            facts.append(Fact(figure=figure, measures=measures, source=source, as_of=as_of))
+        unknown = set(item) - _FACT_FIELDS
+        if unknown:
+            errors.add(file, entry, where, f"unknown field(s): {', '.join(sorted(unknown))}")
+        if figure and kind and measures and source:
+            facts.append(Fact(figure=figure, kind=kind, measures=measures, source=source, as_of=as_of))
     return tuple(facts)
 
 

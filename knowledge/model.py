@@ -3,6 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AnswerKind(StrEnum):
+    """What kind of answer a fact gives, so a question asking for one kind can be told when an entry lacks it."""
+
+    DURATION = "duration"  # how long something takes: 0.5个工作日, 20分钟内
+    COUNT = "count"  # how many: 202个, 88家, 同比增加21天
+    AMOUNT = "amount"  # a sum of money or a physical quantity, including "free": 14.33亿元, 225万亩, 零费用
+    PERCENTAGE = "percentage"  # a share or a change in points: 44%, 10.8个百分点
+    DATE = "date"  # when: 2020年8月29日, 4月26日, 2021年6月底
+    RANK = "rank"  # a position in a ranking: 第31位, 正数第二名
+    NAME = "name"  # what something is called: a platform, document, programme, title or organisation
+    LIST = "list"  # several named items the report enumerates: A、B、C
+    PLACE = "place"  # where: 大门口, 和林格尔新区, 企业开办专区
+    PROCEDURE = "procedure"  # how something is done or handled: 一窗受理, 告知承诺制, 线上支付
+    CONTACT = "contact"  # a phone number, website address or postal address: 12345
+    YES_NO = "yes_no"  # a status that answers a yes/no question: 国控断面水质全部达标
+    DESCRIPTION = "description"  # anything else stated in words: a goal, an effect, a state of affairs
 
 
 def distinct_sources(facts: tuple[Fact, ...]) -> tuple[Source, ...]:
@@ -30,6 +49,7 @@ class Fact:
     """One figure quoted verbatim from a report, with what it measures."""
 
     figure: str
+    kind: AnswerKind
     measures: str
     source: Source
     as_of: str | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from knowledge import AnswerKind
+
 ERROR_CODES = (
     "invalid_json",
     "missing_question",
@@ -103,6 +105,7 @@ SCHEMAS: dict[str, Any] = {
     "Fact": _obj(
         {
             "figure": {"type": "string"},
+            "kind": {"enum": [k.value for k in AnswerKind], "description": "What kind of answer the fact gives."},
             "measures": {"type": "string"},
             "as_of": _NULLABLE_STRING,
             "source": {"type": "string", "description": "A source id."},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import DATA_DIR, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
+from knowledge import DATA_DIR, AnswerKind, KnowledgeBaseError, check_knowledge_base, load_knowledge_base
 
 GOOD_TOPIC = """\
 topic:
@@ -19,6 +19,7 @@ entries:
     reply: 据2021年报道，市本级企业开办平均办理时间已压缩至0.5个工作日。
     facts:
       - figure: 0.5个工作日
+        kind: duration
         measures: 市本级企业开办平均办理时间
         source: hohhot-2021
 """
@@ -50,6 +51,7 @@ def test_a_valid_file_loads(data_dir: Path) -> None:
     kb = load_knowledge_base(data_dir)
     entry = kb.entries["demo_entry"]
     assert entry.figures == ("0.5个工作日",)
+    assert entry.facts[0].kind is AnswerKind.DURATION
     assert entry.sources[0].id == "hohhot-2021"
 
 
@@ -141,3 +143,43 @@ def test_a_duplicate_or_malformed_source_id_is_named(data_dir: Path) -> None:
     problems = _problems(data_dir)
     assert "sources.yaml: entry 'nmgrb-2020': field 'id': duplicate source id" in problems
     assert "sources.yaml: entry 'Bad Id': field 'id': must be lower-case letters, digits and hyphens" in problems
+
+
+def test_a_missing_kind_is_named_with_the_allowed_values(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("        kind: duration\n", ""), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'facts[0].kind': is missing: one of "
+        "duration, count, amount, percentage, date, rank, name, list, place, procedure, contact, yes_no, description"
+    ]
+
+
+def test_an_unknown_kind_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("kind: duration", "kind: time"), encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("demo.yaml: entry 'demo_entry': field 'facts[0].kind': unknown kind 'time'")
+
+
+def test_a_missing_kind_in_the_fallback_is_named(data_dir: Path) -> None:
+    path = data_dir / "fallback.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    kind: contact\n", "", 1), encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("fallback.yaml: entry 'fallback': field 'facts[0].kind': is missing")
+
+
+def test_a_misspelt_fact_field_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("kind: duration", "kind: duration\n        as-of: '2021'"), encoding="utf-8")
+    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0]': unknown field(s): as-of"]
+
+
+def test_every_packaged_fact_has_a_kind_and_the_kinds_are_in_use() -> None:
+    kb = load_knowledge_base()
+    facts = [f for e in kb.entries.values() for f in e.facts] + list(kb.fallback.facts)
+    used = {f.kind for f in facts}
+    assert used == set(AnswerKind)
+    durations = {f.figure for f in facts if f.kind is AnswerKind.DURATION}
+    assert "0.5个工作日" in durations and "20分钟内" in durations
