@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.config import engine_cache_dir
 from intents import Engine
 from intents.matcher import IntentDoc, Matcher
 
@@ -86,7 +87,7 @@ def run_bench(*, quick: bool = False) -> int:
         f"best {min(wall):.3f} s; peak RSS {peak_kib / 1024:.1f} MiB"
     )
     start = time.perf_counter()
-    engine = Engine.load()
+    engine = Engine.load(cache_dir=engine_cache_dir())
     print(
         f"engine load: {time.perf_counter() - start:.3f} s ({len(engine.kb.entries)} entries, "
         f"{engine.matcher.example_count} example questions)"

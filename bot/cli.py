@@ -24,9 +24,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def _engine() -> Engine:
+    from bot.config import engine_cache_dir
     from intents import Engine
 
-    return Engine.load()
+    return Engine.load(cache_dir=engine_cache_dir())
 
 
 async def open_assistant(settings: Settings, engine: Engine | None = None) -> Assistant:

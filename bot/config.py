@@ -275,3 +275,14 @@ class Settings:
                 value = str(value)
             out[f.name] = value
         return out
+
+
+def engine_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return the engine's cache folder: JIEBA_CACHE_DIR, else $XDG_CACHE_HOME/hohhot-assistant, else None (the
+    engine's default). The engine reads no environment; this is where the folder comes from."""
+    env = os.environ if environ is None else environ
+    if env.get("JIEBA_CACHE_DIR"):
+        return Path(env["JIEBA_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "hohhot-assistant"
+    return None

@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from bot.config import Settings
+from bot.config import Settings, engine_cache_dir
 from bot.escalation import Dispatcher
 from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
@@ -158,7 +158,7 @@ def run(settings: Settings) -> int:
         settings = settings.with_webhook_secret()  # first: a generated secret must be redacted from logs too
     configure_logging(settings)
     try:
-        engine = Engine.load()
+        engine = Engine.load(cache_dir=engine_cache_dir())
     except KnowledgeBaseError as exc:
         logger.error("cannot start: the knowledge base is invalid (run `python -m bot kb check`)\n%s", exc)
         return EXIT_FAIL

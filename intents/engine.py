@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from intents.analyzer import Analyzer
+from intents.cache import Cache, default_folder
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input
@@ -126,11 +128,20 @@ class Answer:
 class Engine:
     """Answers questions from a validated knowledge base; knows nothing of Telegram or HTTP."""
 
-    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds | None = None, lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        thresholds: Thresholds | None = None,
+        lexicon: Lexicon | None = None,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
+        """Build the engine; start-up work is cached in cache_dir (default: the per-user cache folder)."""
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
+        cache = Cache(cache_dir or default_folder())
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
-        self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms))
+        self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms, cache=cache))
         docs = (
             IntentDoc(
                 id=e.id,
@@ -141,13 +152,13 @@ class Engine:
             )
             for e in kb.entries.values()
         )
-        self.matcher = Matcher(self.analyzer, docs, cache=True)
+        self.matcher = Matcher(self.analyzer, docs, cache=cache)
         logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
 
     @classmethod
-    def load(cls, thresholds: Thresholds | None = None) -> Engine:
+    def load(cls, thresholds: Thresholds | None = None, *, cache_dir: Path | None = None) -> Engine:
         """Load and validate the packaged knowledge base and build the engine on it."""
-        return cls(load_knowledge_base(), thresholds)
+        return cls(load_knowledge_base(), thresholds, cache_dir=cache_dir)
 
     def rank(self, question: str, *, limit: int = 5) -> list[Candidate]:
         """Return the best-scoring intents for a question (for diagnostics and evaluation)."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from intents._jieba import jieba
-from intents.cache import cache_dir, fingerprint
+from intents.cache import Cache, default_folder, expect, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,42 @@ def _read_words(path: Path) -> list[str]:
     return words
 
 
+def _prefix_dict_validator(dictionary: bytes) -> Callable[[Any], tuple[dict[str, int], int]]:
+    """Return a check that a cached prefix dictionary was built from this dictionary file."""
+    entries = dictionary.count(b"\n")
+    samples = [line.split()[0] for line in dictionary.decode("utf-8").splitlines()[:: max(1, entries // 64)] if line]
+
+    def validate(value: Any) -> tuple[dict[str, int], int]:
+        expect(isinstance(value, tuple) and len(value) == 2, "not a (frequencies, total) pair")
+        freq, total = value
+        expect(isinstance(freq, dict) and isinstance(total, int), "wrongly typed")
+        expect(total > 0 and len(freq) >= entries, f"{len(freq)} prefixes for {entries} dictionary words")
+        expect(all(isinstance(freq.get(word), int) for word in samples), "dictionary words are missing")
+        return freq, total
+
+    return validate
+
+
+def _initialize(tokenizer: jieba.Tokenizer, dictionary: bytes, cache: Cache) -> None:
+    """Give the tokenizer its prefix dictionary, from the cache when a valid one is there (jieba's own cache
+    trusts any file it can unmarshal, and logs a traceback when it cannot write one)."""
+    name = "jieba-" + fingerprint(jieba.__version__, dictionary) + ".cache"
+    cached = cache.load(name, _prefix_dict_validator(dictionary))
+    # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if cached is None:
+            with tokenizer.get_dict_file() as f:
+                cached = tokenizer.gen_pfdict(f)
+            cache.store(name, cached)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    tokenizer.FREQ, tokenizer.total = cached
+    tokenizer.initialized = True
+
+
 @dataclass(slots=True)
 class Lexicon:
     """Everything the analyzer needs to know about words; built once and shared."""
@@ -65,8 +102,11 @@ class Lexicon:
     _weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = ()) -> Lexicon:
-        """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms)."""
+    def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = (), cache: Cache | None = None) -> Lexicon:
+        """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms).
+
+        jieba's prefix dictionary is read from `cache` when a valid copy is there (default: the per-user folder).
+        """
         names = (
             "base_dict.txt",
             "synonyms.yaml",
@@ -79,15 +119,7 @@ class Lexicon:
         )
         fixed_files = [data_dir / n for n in names]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
-        tokenizer.tmp_dir = str(cache_dir())
-        # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            tokenizer.initialize()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        _initialize(tokenizer, (data_dir / "base_dict.txt").read_bytes(), cache or Cache(default_folder()))
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)
         synonyms: dict[str, str] = {}

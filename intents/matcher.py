@@ -12,9 +12,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from intents import cache as cache_store
+from intents._jieba import jieba
 from intents.analyzer import Analysis, Analyzer, units_given
-from intents.cache import fingerprint
+from intents.cache import Cache, expect, fingerprint, is_list_of, is_str_map
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ _STATE_FIELDS = (
 """The index's attributes saved to and restored from the cache (besides the examples)."""
 
 _CODE = b"".join(
-    (Path(__file__).parent / name).read_bytes() for name in ("analyzer.py", "lexicon.py", "matcher.py", "normalize.py")
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("analyzer.py", "cache.py", "lexicon.py", "matcher.py", "normalize.py")
 )
 """The code that builds the index: any change to it makes old index caches unusable."""
 
@@ -112,8 +113,8 @@ def _bigrams(key: str) -> set[str]:
 class Matcher:
     """Scores questions against every intent's examples through one shared analyzer."""
 
-    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: bool = False) -> None:
-        """Index the docs; with cache, reuse (or save) the index built from the same docs and lexicon."""
+    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: Cache | None = None) -> None:
+        """Index the docs; with a cache, reuse (or save) the index built from the same docs, lexicon and code."""
         self.analyzer = analyzer
         self._is_constraint = analyzer.lexicon.is_constraint
         self._detail_words = analyzer.lexicon.detail_words
@@ -133,20 +134,16 @@ class Matcher:
         """Per intent, whether its reply lists three or more things (A、B、C)."""
         self._common_token = 0
         docs = list(docs)
-        name = ""
-        if cache:
-            parts = ["\x1f".join((d.id, d.reply, *d.questions, "\x1e", *d.terms)) for d in docs]
-            name = "index-" + fingerprint(_CODE, analyzer.lexicon.fingerprint, *parts) + ".marshal"
-            state = cache_store.load(name)
-            if state is not None:
-                try:
-                    self._restore(state)
-                    return
-                except (TypeError, ValueError, IndexError):
-                    logger.warning("ignoring a malformed index cache")
+        if cache is None:
+            self._build(docs)
+            return
+        name = "index-" + index_key(analyzer, docs) + ".marshal"
+        state = cache.load(name, lambda raw: _validate_state(raw, [d.id for d in docs]))
+        if state is not None:
+            self._restore(state)
+            return
         self._build(docs)
-        if cache:
-            cache_store.store(name, self._state())
+        cache.store(name, self._state())
 
     def _state(self) -> tuple[Any, ...]:
         examples = [(e.intent, e.text, e.tokens, e.key, e.weight) for e in self._examples]
@@ -154,8 +151,6 @@ class Matcher:
 
     def _restore(self, state: tuple[Any, ...]) -> None:
         examples, *fields = state
-        if len(fields) != len(_STATE_FIELDS):
-            raise ValueError("index cache has another layout")
         for name, value in zip(_STATE_FIELDS, fields, strict=True):
             setattr(self, name, value)
         self._examples = [_Example(*e) for e in examples]
@@ -331,6 +326,44 @@ class Matcher:
             )
             for intent, (score, coverage, similarity, ex_id) in ranked
         ]
+
+
+def _build_settings() -> str:
+    """Return the values of every setting the index is built with (a constant changed at run time counts too)."""
+    return repr((REPLY_WORD_CREDIT, TERM_CREDIT, jieba.__version__, _STATE_FIELDS))
+
+
+def index_key(analyzer: Analyzer, docs: Sequence[IntentDoc]) -> str:
+    """Return the hash of every input that shapes the index: code, settings, lexicon and each doc's every field."""
+    parts = ["\x1f".join((d.id, d.reply, *d.questions, "\x1e", *d.terms, "\x1e", *d.figures)) for d in docs]
+    return fingerprint(_CODE, _build_settings(), analyzer.lexicon.fingerprint, *parts)
+
+
+def _validate_state(raw: Any, intent_ids: list[str]) -> tuple[Any, ...]:
+    """Return a cached index state after checking every field's type and cross-references, or raise."""
+    expect(isinstance(raw, tuple) and len(raw) == len(_STATE_FIELDS) + 1, "another layout")
+    examples, intents, vocab, q_text, r_text, postings, bigrams, r_postings, own, units, lists, common = raw
+    expect(intents == intent_ids, "other intents")
+    n = len(intents)
+    expect(isinstance(examples, list), "examples are not a list")
+    for e in examples:
+        expect(isinstance(e, tuple) and len(e) == 5, "an example has another layout")
+        expect(isinstance(e[0], int) and 0 <= e[0] < n and isinstance(e[1], str) and isinstance(e[3], str), "example")
+        expect(isinstance(e[2], frozenset) and all(isinstance(t, str) for t in e[2]), "example tokens")
+        expect(isinstance(e[4], float), "example weight")
+    m = len(examples)
+    expect(isinstance(vocab, list) and len(vocab) == n and all(is_str_map(v, float) for v in vocab), "vocabulary")
+    for texts in (q_text, r_text):
+        expect(is_list_of(texts, str) and len(texts) == n, "texts")
+    for table, size in ((postings, m), (bigrams, m), (r_postings, n)):
+        expect(is_str_map(table, list), "postings")
+        expect(all(is_list_of(ids, int) and all(0 <= i < size for i in ids) for ids in table.values()), "posting ids")
+    expect(isinstance(own, list) and len(own) == n, "intent examples")
+    expect(all(is_list_of(ids, int) and all(0 <= i < m for i in ids) for ids in own), "intent example ids")
+    expect(isinstance(units, list) and len(units) == n and all(is_list_of(u, str) for u in units), "units")
+    expect(is_list_of(lists, bool) and len(lists) == n, "list flags")
+    expect(isinstance(common, int) and not isinstance(common, bool), "common token threshold")
+    return tuple(raw)
 
 
 def docs_from_questions(items: Sequence[tuple[str, Sequence[str]]]) -> list[IntentDoc]:
