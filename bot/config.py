@@ -204,6 +204,8 @@ class Settings:
     data_retention_days: int = 180
     context_ttl_seconds: int = 600
     """How long a conversation's choices stay answerable by number."""
+    escalation_timeout_seconds: int = 10
+    """How long one delivery attempt to the escalation webhook may take."""
     escalate_suggestions: bool = False
     """Also hand questions that only got suggestions to the escalation webhook."""
     replicas: int = 1
@@ -250,6 +252,7 @@ class Settings:
             data_retention_days=_int(env, "DATA_RETENTION_DAYS", 180, 1, 36_500),
             context_ttl_seconds=_int(env, "CONTEXT_TTL_SECONDS", 600, 10, 86_400),
             escalate_suggestions=_bool(env, "ESCALATE_SUGGESTIONS", False),
+            escalation_timeout_seconds=_int(env, "ESCALATION_TIMEOUT_SECONDS", 10, 1, 120),
             replicas=_int(env, "REPLICAS", 1, 1, 1000),
         )
 

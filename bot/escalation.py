@@ -52,7 +52,7 @@ class Dispatcher:
         backoff: float = 0.5,
         max_backoff: float = 300.0,
         timeout: float = 10.0,
-        lease_seconds: float = 60.0,
+        lease_seconds: float | None = None,
         poll_seconds: float = 2.0,
         on_result: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -65,7 +65,9 @@ class Dispatcher:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._timeout = timeout
-        self.lease_seconds = max(lease_seconds, timeout * 2)
+        # Long enough for a claimed item to wait its turn and be sent (two timeouts), short enough that items a
+        # killed process had claimed are soon taken again.
+        self.lease_seconds = lease_seconds if lease_seconds is not None else timeout * 2 + 5
         self.poll_seconds = poll_seconds
         self._on_result = on_result
         self._transport = transport
@@ -137,7 +139,7 @@ class Dispatcher:
                 if queue.qsize() < self.concurrency:
                     try:
                         batch = await self.store.claim_outbox(
-                            limit=self.concurrency * 4, lease_seconds=self.lease_seconds
+                            limit=self.concurrency * 2, lease_seconds=self.lease_seconds
                         )
                     except Exception as exc:  # the database is down: try again later
                         logger.warning("escalation: cannot read the outbox (%s)", type(exc).__name__)

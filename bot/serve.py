@@ -66,6 +66,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
             store,
             settings.escalation_webhook_url,
             secret=settings.escalation_webhook_secret,
+            timeout=settings.escalation_timeout_seconds,
             on_result=metrics.escalation,
         )
     service = Assistant(

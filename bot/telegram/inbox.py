@@ -51,9 +51,9 @@ class UpdateInbox(Protocol):
 class InboxTuning:
     """Leases and sweeps of the inbox."""
 
-    lease_seconds: float = 60.0
+    lease_seconds: float = 20.0
     """How long an update taken by one process is left to it before another may answer it."""
-    sweep_seconds: float = 5.0
+    sweep_seconds: float = 2.0
     """How often to look for updates whose lease ran out (a replica died holding them)."""
     sweep_batch: int = 200
 

@@ -60,6 +60,8 @@ class FakeTelegram:
         self.lock = threading.Lock()
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self.endpoint, methods=["POST", "GET"])])
         self.base_url = ""
+        self.send_delay = 0.0
+        """Seconds each sendMessage takes (a slow or stalled Telegram)."""
 
     async def endpoint(self, request: Request) -> JSONResponse:
         """Answer one Bot API call."""
@@ -82,6 +84,8 @@ class FakeTelegram:
             if not result:
                 await asyncio.sleep(0.2)
         elif method == "sendMessage":
+            if self.send_delay:
+                await asyncio.sleep(self.send_delay)
             chat_id = int(params["chat_id"])
             result = {
                 "message_id": len(self.calls),
