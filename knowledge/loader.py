@@ -84,13 +84,17 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
         errors.add(path.name, None, None, f"cannot read file: {exc}")
         return None
     try:
-        return yaml.load(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         errors.add(path.name, None, None, f"invalid YAML{at}: {problem}")
         return None
+    if data is None:
+        # An empty file would silently remove a topic (or every source); it is always a mistake.
+        errors.add(path.name, None, None, "is empty (nothing but blank lines or comments)")
+    return data
 
 
 def _text(
@@ -255,7 +259,7 @@ def _load_facts(
         )
         sid = item.get("source")
         source = sources.get(sid) if isinstance(sid, str) else None
-        if source is None:
+        if source is None and sources:  # with no sources at all, sources.yaml's own error says it all
             errors.add(file, entry, f"{where}.source", f"unknown source id {sid!r}")
         quote = _text(item.get("quote"), file, entry, f"{where}.quote", errors)
         if figure and quote and source:

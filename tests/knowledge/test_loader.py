@@ -284,3 +284,30 @@ def test_history_that_measures_something_else_is_refused(data_dir: Path) -> None
         _fact_topic(reply, ONLINE.format(older="纳入“网上大厅”的事项数（2020年9月报道）")), encoding="utf-8"
     )
     assert load_knowledge_base(data_dir).entries["demo_entry"].figures == ("807项", "3700余项")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# all entries commented out\n# entries:\n", "---\n"])
+def test_an_empty_or_comment_only_topic_file_is_an_error_naming_it(data_dir: Path, text: str) -> None:
+    (data_dir / "topics" / "ecology.yaml").write_text(text, encoding="utf-8")
+    assert _problems(data_dir) == ["ecology.yaml: is empty (nothing but blank lines or comments)"]
+
+
+def test_an_empty_fallback_is_one_error_naming_it(data_dir: Path) -> None:
+    (data_dir / "fallback.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    assert _problems(data_dir) == ["fallback.yaml: is empty (nothing but blank lines or comments)"]
+    with pytest.raises(KnowledgeBaseError, match=r"1 error\(s\):\n  fallback.yaml: is empty"):
+        load_knowledge_base(data_dir)
+
+
+@pytest.mark.parametrize("text", ["", "# sources:\n", "sources: []\n"])
+def test_empty_sources_are_one_error_naming_the_file_not_a_cascade(data_dir: Path, text: str) -> None:
+    (data_dir / "sources.yaml").write_text(text, encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("sources.yaml:")
+
+
+def test_empty_sources_beside_the_real_topics_are_still_one_error(tmp_path: Path) -> None:
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    (tmp_path / "data" / "sources.yaml").write_text("", encoding="utf-8")
+    assert _problems(tmp_path / "data") == ["sources.yaml: is empty (nothing but blank lines or comments)"]
