@@ -1,4 +1,4 @@
-"""Command line: ask, chat, eval, kb check/export, bench, serve, config."""
+"""Command line: ask, chat, eval, kb check/export/import, bench, serve, config."""
 
 from __future__ import annotations
 
@@ -135,9 +135,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    """Check the knowledge base, or export every entry as JSON lines."""
-    from knowledge import check_knowledge_base
+    """Check the knowledge base, export it (JSON lines or a workbook), or import an edited workbook."""
+    from knowledge import DATA_DIR, check_knowledge_base
 
+    if args.action == "import":
+        return _kb_import(args.file, args.data or DATA_DIR)
     kb, problems = check_knowledge_base(args.data) if args.data else check_knowledge_base()
     if args.action == "check":
         for problem in problems:
@@ -153,10 +155,36 @@ def cmd_kb(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return EXIT_FAIL
+    if args.xlsx:
+        from knowledge.spreadsheet import export_workbook
+
+        export_workbook(kb, args.xlsx, args.data or DATA_DIR)
+        print(f"wrote {len(kb.entries)} entries in {len(kb.topics)} topics to {args.xlsx}")
+        return EXIT_OK
     from knowledge.export import entry_to_dict
 
     for entry in kb.entries.values():
         print(json.dumps(entry_to_dict(entry), ensure_ascii=False))
+    return EXIT_OK
+
+
+def _kb_import(file: Path | None, data_dir: Path) -> int:
+    """Write the topic files an edited workbook changes, or print every error and write nothing."""
+    from knowledge.spreadsheet import SpreadsheetError, import_workbook
+
+    if file is None:
+        print("kb import needs the workbook to read: python -m bot kb import FILE.xlsx", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = import_workbook(file, data_dir)
+    except SpreadsheetError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} error(s); nothing was written", file=sys.stderr)
+        return EXIT_FAIL
+    for path in result.written:
+        print(f"wrote {path}")
+    print(f"{len(result.written)} topic file(s) written, {result.unchanged} unchanged")
     return EXIT_OK
 
 
@@ -270,10 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score the engine on a question file (dev-questions.tsv format)")
     p.add_argument("file")
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("kb", help="check or export the knowledge base")
-    p.add_argument("action", choices=["check", "export"])
-    p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the only format)")
-    p.add_argument("--data", type=Path, help="a knowledge data folder to use instead of the packaged one")
+    p = sub.add_parser("kb", help="check, export or import the knowledge base")
+    p.add_argument("action", choices=["check", "export", "import"])
+    p.add_argument("file", nargs="?", type=Path, help="with import: the edited .xlsx workbook")
+    p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the default)")
+    p.add_argument("--xlsx", type=Path, metavar="FILE", help="with export: write a workbook for curators instead")
+    p.add_argument("--data", "--dir", type=Path, help="a knowledge data folder to use instead of the packaged one")
     p.set_defaults(func=cmd_kb)
     p = sub.add_parser("bench", help="measure latency, start-up and memory")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")

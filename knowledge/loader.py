@@ -22,8 +22,19 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SOURCE_ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _CJK_GAP = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\s+[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
+# Words in a report's sentence that date what it says: a year, "this year", "as of", "at present", a day.
+_YEAR = re.compile(r"(?<![较比])((?:19|20)\d\d)年")  # "较2018年" is a baseline, not a date
+_RELATIVE_DATE = re.compile(r"今年|目前|截至|\d{1,2}月\d{1,2}日|\d{1,2}月(?:末|底)")
+_LAST_YEAR = "去年"
+_QUOTE_GAP = "…"
+# "2020年9月报道时为…", "此前的2020年…": the reply gives an older figure as the history of a newer one.
+_HISTORY = re.compile(r"(?:19|20)\d\d年(?:\d{1,2}月)?报道时|此前的?(?:19|20)\d\d年")
+_NUMERIC_KINDS = frozenset(
+    {AnswerKind.DURATION, AnswerKind.COUNT, AnswerKind.AMOUNT, AnswerKind.PERCENTAGE, AnswerKind.RANK}
+)
+_NOTE = re.compile(r"（[^）]*）")
 _KINDS = ", ".join(k.value for k in AnswerKind)
-_FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source"}
+_FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source", "quote"}
 
 # The C loader is several times faster; fall back where PyYAML was built without libyaml.
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -73,13 +84,17 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
         errors.add(path.name, None, None, f"cannot read file: {exc}")
         return None
     try:
-        return yaml.load(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         errors.add(path.name, None, None, f"invalid YAML{at}: {problem}")
         return None
+    if data is None:
+        # An empty file would silently remove a topic (or every source); it is always a mistake.
+        errors.add(path.name, None, None, "is empty (nothing but blank lines or comments)")
+    return data
 
 
 def _text(
@@ -106,6 +121,69 @@ def _kind(value: Any, file: str, entry: str, field: str, errors: _Collector) -> 
     except ValueError:
         errors.add(file, entry, field, f"unknown kind {value!r}: must be one of {_KINDS}")
         return None
+
+
+def quote_years(quote: str, source: Source) -> set[int]:
+    """Return the years a quoted sentence dates its content to ("今年" and "截至6月5日" mean the report's year)."""
+    years = {int(y) for y in _YEAR.findall(quote)}
+    report_year = int(source.date[:4])
+    if _RELATIVE_DATE.search(quote):
+        years.add(report_year)
+    if _LAST_YEAR in quote:
+        years.update((report_year - 1, report_year))
+    return years
+
+
+def _check_dating(
+    figure: str, quote: str, as_of: str | None, source: Source, file: str, entry: str, where: str, errors: _Collector
+) -> None:
+    if not any(figure in part for part in quote.split(_QUOTE_GAP)):
+        errors.add(file, entry, f"{where}.quote", f"does not contain the figure {figure!r}")
+    years = quote_years(quote, source)
+    if not years:
+        return
+    named = "、".join(f"{y}年" for y in sorted(years))
+    if as_of is None:
+        errors.add(file, entry, f"{where}.as_of", f"is missing: the quoted sentence dates the figure ({named})")
+    elif not as_of[:4].isdigit() or int(as_of[:4]) not in years:
+        errors.add(file, entry, f"{where}.as_of", f"{as_of!r} is not a year the quoted sentence names ({named})")
+
+
+def _unit(figure: str) -> str:
+    """Return what follows a figure's last digit, without qualifiers: "3700余项" and "807项" are both in 项."""
+    tail = re.split(r"\d", figure)[-1]
+    return tail.strip("余多内以上左右")
+
+
+def history_pairs(reply: str, facts: tuple[Fact, ...]) -> Iterator[tuple[Fact, Fact]]:
+    """Yield (older, newer) pairs of figures of the same kind and unit that the reply joins as history."""
+    marker = _HISTORY.search(reply)
+    if marker is None:
+        return
+    end = reply.find("。", marker.end())
+    history = reply[marker.end() : len(reply) if end < 0 else end]
+    lead = reply[: marker.start()]
+    for old in facts:
+        if old.kind not in _NUMERIC_KINDS or old.figure not in history:
+            continue
+        for new in facts:
+            if new.kind is old.kind and new.figure in lead and _unit(new.figure) == _unit(old.figure):
+                yield old, new
+
+
+def _check_history(reply: str, facts: tuple[Fact, ...], file: str, entry: str, errors: _Collector) -> None:
+    pairs: dict[Fact, list[Fact]] = {}
+    for old, new in history_pairs(reply, facts):
+        pairs.setdefault(old, []).append(new)
+    for old, newer in pairs.items():
+        if not any(_NOTE.sub("", old.measures) == _NOTE.sub("", new.measures) for new in newer):
+            errors.add(
+                file,
+                entry,
+                f"facts[{facts.index(old)}].measures",
+                f"the reply gives {old.figure!r} ({old.measures}) as the earlier value of "
+                f"{newer[0].figure!r} ({newer[0].measures}): history must measure the same thing",
+            )
 
 
 def _identified(
@@ -170,7 +248,7 @@ def _load_facts(
     for j, item in enumerate(raw):
         where = f"facts[{j}]"
         if not isinstance(item, dict):
-            errors.add(file, entry, where, "must be a mapping with figure, kind, measures and source")
+            errors.add(file, entry, where, "must be a mapping with figure, kind, measures, source and quote")
             continue
         figure = _text(item.get("figure"), file, entry, f"{where}.figure", errors)
         kind = _kind(item.get("kind"), file, entry, f"{where}.kind", errors)
@@ -181,15 +259,18 @@ def _load_facts(
         )
         sid = item.get("source")
         source = sources.get(sid) if isinstance(sid, str) else None
-        if source is None:
+        if source is None and sources:  # with no sources at all, sources.yaml's own error says it all
             errors.add(file, entry, f"{where}.source", f"unknown source id {sid!r}")
+        quote = _text(item.get("quote"), file, entry, f"{where}.quote", errors)
+        if figure and quote and source:
+            _check_dating(figure, quote, as_of, source, file, entry, where, errors)
         if figure and reply and figure not in reply:
             errors.add(file, entry, f"{where}.figure", f"figure {figure!r} does not appear in the reply")
         unknown = set(item) - _FACT_FIELDS
         if unknown:
             errors.add(file, entry, where, f"unknown field(s): {', '.join(sorted(unknown))}")
-        if figure and kind and measures and source:
-            facts.append(Fact(figure=figure, kind=kind, measures=measures, source=source, as_of=as_of))
+        if figure and kind and measures and source and quote:
+            facts.append(Fact(figure=figure, kind=kind, measures=measures, source=source, quote=quote, as_of=as_of))
     return tuple(facts)
 
 
@@ -246,6 +327,8 @@ def _load_topic(
         if reply and _CJK_GAP.search(reply):
             errors.add(path.name, eid, "reply", "has a space between Chinese characters (a folded YAML line?)")
         facts = _load_facts(item.get("facts"), reply, path.name, eid, sources, errors)
+        if reply and facts:
+            _check_history(reply, facts, path.name, eid, errors)
         related_raw = item.get("related", [])
         if not isinstance(related_raw, list) or not all(isinstance(r, str) for r in related_raw):
             errors.add(path.name, eid, "related", "must be a list of entry ids")

@@ -46,12 +46,17 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """One figure quoted verbatim from a report, with what it measures."""
+    """One figure quoted verbatim from a report, with what it measures and the report's words for it.
+
+    `quote` is the report's sentence holding the figure, verbatim; "…" joins it to the words earlier in the same
+    passage that date it ("2020年…建成国家级绿色工厂5家"). `as_of` is the date the figure describes.
+    """
 
     figure: str
     kind: AnswerKind
     measures: str
     source: Source
+    quote: str
     as_of: str | None = None
 
 

@@ -22,6 +22,7 @@ entries:
         kind: duration
         measures: 市本级企业开办平均办理时间
         source: hohhot-2021
+        quote: 市本级企业开办平均办理时间压缩至0.5个工作日
 """
 
 
@@ -183,3 +184,130 @@ def test_every_packaged_fact_has_a_kind_and_the_kinds_are_in_use() -> None:
     assert used == set(AnswerKind)
     durations = {f.figure for f in facts if f.kind is AnswerKind.DURATION}
     assert "0.5个工作日" in durations and "20分钟内" in durations
+
+
+def _fact_topic(reply: str, facts: str) -> str:
+    """Return the demo topic with another reply and facts block."""
+    head = GOOD_TOPIC[: GOOD_TOPIC.index("    reply:")]
+    return f"{head}    reply: {reply}\n    facts:\n{facts}"
+
+
+GREEN = """\
+      - figure: 国家级绿色工厂5家
+        kind: count
+        measures: 建成的国家级绿色工厂数
+{as_of}        source: hohhot-2021
+        quote: 2020年…建成国家级绿色工厂5家,自治区级绿色工业园2家、工厂5家
+"""
+
+
+def test_a_fact_from_a_dated_passage_without_as_of_is_refused(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(
+        _fact_topic("据2021年报道，2020年建成国家级绿色工厂5家。", GREEN.format(as_of="")), encoding="utf-8"
+    )
+    (problem,) = _problems(data_dir)
+    assert problem.startswith("demo.yaml: entry 'demo_entry': field 'facts[0].as_of': is missing")
+    assert problem.endswith("the quoted sentence dates the figure (2020年)")
+
+
+def test_an_as_of_the_quoted_sentence_does_not_name_is_refused(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    facts = GREEN.format(as_of='        as_of: "2021"\n')
+    path.write_text(_fact_topic("据2021年报道，建成国家级绿色工厂5家。", facts), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'facts[0].as_of': '2021' is not a year the quoted sentence names (2020年)"
+    ]
+
+
+def test_this_year_in_a_quote_means_the_report_year_and_a_baseline_year_is_no_date(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    facts = """\
+      - figure: 同比增加21天
+        kind: count
+        measures: 沙尘天气天数同比增加量
+        as_of: "2021-06-05"
+        source: hohhot-2021
+        quote: 今年,在沙尘天气同比增加21天的不利条件下,截至6月5日
+      - figure: 提升了122位
+        kind: rank
+        measures: 排名提升
+        source: nmgrb-2020
+        quote: 较2018年提升了122位
+"""
+    path.write_text(
+        _fact_topic("据报道，截至2021年6月5日沙尘天气同比增加21天，排名提升了122位。", facts), encoding="utf-8"
+    )
+    kb = load_knowledge_base(data_dir)
+    assert kb.entries["demo_entry"].facts[0].as_of == "2021-06-05"
+
+
+def test_a_quote_without_its_figure_or_a_missing_quote_is_named(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    path.write_text(GOOD_TOPIC.replace("时间压缩至0.5个工作日\n", "时间压缩至半个工作日\n"), encoding="utf-8")
+    assert _problems(data_dir) == [
+        "demo.yaml: entry 'demo_entry': field 'facts[0].quote': does not contain the figure '0.5个工作日'"
+    ]
+    path.write_text(
+        GOOD_TOPIC.replace("        quote: 市本级企业开办平均办理时间压缩至0.5个工作日\n", ""), encoding="utf-8"
+    )
+    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0].quote': must be a non-empty string"]
+
+
+ONLINE = """\
+      - figure: 807项
+        kind: count
+        measures: 纳入“网上大厅”的事项数
+        as_of: "2021"
+        source: hohhot-2021
+        quote: 共计807项纳入“网上大厅”
+      - figure: 3700余项
+        kind: count
+        measures: {older}
+        as_of: "2020-09"
+        source: nmgrb-2020
+        quote: 发布各级各类政务服务事项3700余项
+"""
+
+
+def test_history_that_measures_something_else_is_refused(data_dir: Path) -> None:
+    path = data_dir / "topics" / "demo.yaml"
+    reply = "据2021年报道，807项事项纳入“网上大厅”。2020年9月报道时，平台发布政务服务事项3700余项。"
+    path.write_text(_fact_topic(reply, ONLINE.format(older="平台发布的各级各类政务服务事项数")), encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "demo.yaml: entry 'demo_entry': field 'facts[1].measures': the reply gives '3700余项'"
+    )
+    assert problems[0].endswith("history must measure the same thing")
+    path.write_text(
+        _fact_topic(reply, ONLINE.format(older="纳入“网上大厅”的事项数（2020年9月报道）")), encoding="utf-8"
+    )
+    assert load_knowledge_base(data_dir).entries["demo_entry"].figures == ("807项", "3700余项")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# all entries commented out\n# entries:\n", "---\n"])
+def test_an_empty_or_comment_only_topic_file_is_an_error_naming_it(data_dir: Path, text: str) -> None:
+    (data_dir / "topics" / "ecology.yaml").write_text(text, encoding="utf-8")
+    assert _problems(data_dir) == ["ecology.yaml: is empty (nothing but blank lines or comments)"]
+
+
+def test_an_empty_fallback_is_one_error_naming_it(data_dir: Path) -> None:
+    (data_dir / "fallback.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    assert _problems(data_dir) == ["fallback.yaml: is empty (nothing but blank lines or comments)"]
+    with pytest.raises(KnowledgeBaseError, match=r"1 error\(s\):\n  fallback.yaml: is empty"):
+        load_knowledge_base(data_dir)
+
+
+@pytest.mark.parametrize("text", ["", "# sources:\n", "sources: []\n"])
+def test_empty_sources_are_one_error_naming_the_file_not_a_cascade(data_dir: Path, text: str) -> None:
+    (data_dir / "sources.yaml").write_text(text, encoding="utf-8")
+    problems = _problems(data_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("sources.yaml:")
+
+
+def test_empty_sources_beside_the_real_topics_are_still_one_error(tmp_path: Path) -> None:
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    (tmp_path / "data" / "sources.yaml").write_text("", encoding="utf-8")
+    assert _problems(tmp_path / "data") == ["sources.yaml: is empty (nothing but blank lines or comments)"]
