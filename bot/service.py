@@ -293,6 +293,9 @@ class Assistant:
         else:
             try:
                 state = await self.store.conversation(key, ttl_seconds=self._context_ttl)
+                # The choices stand only while the reply that offered them is the chat's last one.
+                if state is not None and await self.store.latest_in_conversation(key) != state.record_id:
+                    state = None
             except Exception as exc:
                 self._store_failed(exc)
                 return None
@@ -339,7 +342,9 @@ class Assistant:
         recorded = duplicate = escalated = False
         if self.store is None and conversation_key is not None:
             choices = tuple(s.intent for s in answer.suggestions)
-            self._local[conversation_key] = Conversation(conversation_key, record.intent, choices, record.asked_at)
+            self._local[conversation_key] = Conversation(
+                conversation_key, record.intent, choices, record.asked_at, record_id
+            )
             self._local.move_to_end(conversation_key)
             while len(self._local) > LOCAL_CONVERSATIONS:
                 self._local.popitem(last=False)
@@ -355,9 +360,9 @@ class Assistant:
                     created_at=record.asked_at,
                 )
             conversation = None
-            if conversation_key is not None:
+            if conversation_key is not None and answer.suggestions:  # written only when choices are offered
                 choices = tuple(s.intent for s in answer.suggestions)
-                conversation = Conversation(conversation_key, record.intent, choices, record.asked_at)
+                conversation = Conversation(conversation_key, record.intent, choices, record.asked_at, record_id)
             try:
                 recorded = await self.store.record_question(record, outbox_item=item, conversation=conversation)
             except Exception as exc:

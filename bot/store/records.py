@@ -158,12 +158,14 @@ class Conversation:
     last_intent: str | None
     choices: tuple[str, ...]
     updated_at: datetime
+    record_id: str | None = None
+    """The record of the reply that offered the choices: they stand while it is the chat's last."""
 
     def to_row(self) -> dict[str, Any]:
         """Return the row to upsert."""
         return {
             "key": self.key,
-            "state": {"last_intent": self.last_intent, "choices": list(self.choices)},
+            "state": {"last_intent": self.last_intent, "choices": list(self.choices), "record_id": self.record_id},
             "updated_at": self.updated_at,
         }
 
@@ -177,6 +179,7 @@ class Conversation:
             last_intent=state.get("last_intent"),
             choices=tuple(str(c) for c in choices),
             updated_at=_aware(row["updated_at"]),
+            record_id=state.get("record_id"),
         )
 
 

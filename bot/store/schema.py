@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer
 
 metadata = MetaData()
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The newest migration's revision: a database at it needs no migration run (kept equal by a test)."""
 
 questions = Table(
@@ -29,6 +29,7 @@ questions = Table(
     Column("message_key", String(64), unique=True),
     Index("ix_questions_asked_at", "asked_at"),
     Index("ix_questions_outcome", "outcome"),
+    Index("ix_questions_conversation", "conversation", "asked_at"),
 )
 """One row a question (or a pick, a hotline press, an inline preview), written before the reply goes out."""
 

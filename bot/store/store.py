@@ -288,6 +288,14 @@ class Store:
 
     # -- conversations -------------------------------------------------------------------------------
 
+    async def latest_in_conversation(self, key: str) -> str | None:
+        """Return the id of a chat's newest record, or None."""
+        stmt = (
+            select(questions.c.id).where(questions.c.conversation == key).order_by(questions.c.asked_at.desc()).limit(1)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar()
+
     async def conversation(self, key: str, *, ttl_seconds: int) -> Conversation | None:
         """Return a chat's state when it was updated within ttl_seconds, else None."""
         async with self.engine.connect() as conn:
