@@ -118,7 +118,9 @@ def main() -> int:
         for label, db in found:
             asyncio.run(measure(engine, db, Path(tmp) / label, args.questions, label, base))
         for label, db in found:
-            rate = asyncio.run(delivery(engine, db, Path(tmp) / f"d-{label}", args.escalations, url + "/hook", receiver))
+            rate = asyncio.run(
+                delivery(engine, db, Path(tmp) / f"d-{label}", args.escalations, url + "/hook", receiver)
+            )
             print(f"outbox delivery, {label}: {args.escalations} escalations at {rate:,.0f}/s (8 in flight)")
     print(f"(median of no-store replies: {statistics.median(base):.3f} ms)")
     return 0

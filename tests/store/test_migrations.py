@@ -22,7 +22,7 @@ def _head() -> str | None:
 
 
 def test_the_fast_path_revision_is_the_newest_migration() -> None:
-    assert SCHEMA_REVISION == _head()
+    assert _head() == SCHEMA_REVISION
 
 
 async def test_a_new_database_gets_every_table_and_index(store: Store) -> None:
