@@ -137,3 +137,24 @@ def test_a_result_older_than_its_report_is_dated_in_the_reply(kb: KnowledgeBase)
         if f.as_of and f.as_of[:4] != f.source.date[:4] and f"{f.as_of[:4]}年" not in reply
     ]
     assert undated == []
+
+
+# A passage that opens a sentence with its date ("2020年,呼和浩特市完成…") dates what follows in that passage.
+_OPENER = re.compile(r"(?:(?<=^)|(?<=[,，。;；]))(?:(?:19|20)\d\d年|今年|去年以来|截至[^,，。；;]{1,12})(?=[,，])")
+
+
+def test_a_quote_from_a_dated_passage_carries_the_dating_words(kb: KnowledgeBase) -> None:
+    source = kb.sources["hohhot-2021"]  # the 2020 report is hard-wrapped: its passages cannot be told apart
+    paragraphs = report_paragraphs(source)
+    undated = []
+    for eid, _, facts in _all_facts(kb):
+        for f in facts:
+            if f.source.id != source.id or quote_years(f.quote, f.source):
+                continue
+            first = next(p for p in f.quote.split("…") if p)
+            for paragraph in paragraphs:
+                at = paragraph.find(first)
+                if at >= 0 and (opener := _OPENER.search(paragraph[:at])):
+                    undated.append(f"{eid}: {f.figure!r} follows {opener[0]!r} in its passage; quote it with '…'")
+                    break
+    assert undated == []

@@ -23,12 +23,18 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-@pytest.fixture
-def workbook(data_dir: Path, tmp_path: Path) -> Path:
-    """Return an export of that copy."""
-    path = tmp_path / "kb.xlsx"
-    export_workbook(load_knowledge_base(data_dir), path, data_dir)
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return one export of the packaged knowledge base, made once for the module."""
+    path = tmp_path_factory.mktemp("export") / "kb.xlsx"
+    export_workbook(load_knowledge_base(), path)
     return path
+
+
+@pytest.fixture
+def workbook(exported: Path, tmp_path: Path) -> Path:
+    """Return a fresh copy of that export (of the same data as `data_dir`) for a test to edit."""
+    return Path(shutil.copy(exported, tmp_path / "kb.xlsx"))
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
