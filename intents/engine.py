@@ -13,6 +13,7 @@ from intents.cache import Cache, default_folder
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input
+from intents.scoring import Scoring, default_scoring
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
 from knowledge.export import source_to_dict
 from knowledge.model import distinct_sources
@@ -74,6 +75,8 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     """The best-ranked intents behind the decision (empty for picks and empty input), for the record."""
+    confidence: float = 0.0
+    """0-1: the calibrated probability that the best candidate is the right answer (see intents.scoring)."""
 
     @property
     def intent(self) -> str | None:
@@ -135,10 +138,12 @@ class Engine:
         lexicon: Lexicon | None = None,
         *,
         cache_dir: Path | None = None,
+        scoring: Scoring | None = None,
     ) -> None:
         """Build the engine; start-up work is cached in cache_dir (default: the per-user cache folder)."""
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
+        self.scoring = scoring or default_scoring()
         cache = Cache(cache_dir or default_folder())
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
         self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms, cache=cache))
@@ -152,7 +157,7 @@ class Engine:
             )
             for e in kb.entries.values()
         )
-        self.matcher = Matcher(self.analyzer, docs, cache=cache)
+        self.matcher = Matcher(self.analyzer, docs, cache=cache, weights=self.scoring.weights)
         logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
 
     @classmethod
@@ -175,23 +180,51 @@ class Engine:
         if all(t in INTERROGATIVES for t in analysis.tokens):
             return self._fallback(cleaned, 0.0)  # "多少?" alone names nothing to look up
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
-        return replace(self.decide(cleaned, candidates), candidates=tuple(candidates[:CANDIDATES_KEPT]))
+        answer = self._decide(cleaned, candidates)[0]
+        return replace(answer, candidates=tuple(candidates[:CANDIDATES_KEPT]), confidence=self.confidence(candidates))
+
+    def confidence(self, candidates: list[Candidate]) -> float:
+        """Return the calibrated confidence that the first candidate is right, from its score, lead and coverage."""
+        if not candidates:
+            return 0.0
+        best = candidates[0]
+        gap = best.score - (candidates[1].score if len(candidates) > 1 else 0.0)
+        return self.scoring.calibration.confidence(best.score, gap, best.coverage)
 
     def decide(self, question: str, candidates: list[Candidate]) -> Answer:
         """Apply the decision rule to ranked candidates."""
+        return replace(self._decide(question, candidates)[0], confidence=self.confidence(candidates))
+
+    def _decide(self, question: str, candidates: list[Candidate]) -> tuple[Answer, str]:
+        """Return the decision and its reason, in English, for explanations."""
         t = self.thresholds
         eligible = [c for c in candidates if c.coverage >= t.min_coverage]
         if not eligible:
-            return self._fallback(question, candidates[0].score if candidates else 0.0)
+            score = candidates[0].score if candidates else 0.0
+            reason = (
+                f"no candidate explains {t.min_coverage:.0%} of the question's words"
+                if candidates
+                else "no example shares a word with the question"
+            )
+            return self._fallback(question, score), reason
         best = eligible[0]
         runner_up = eligible[1].score if len(eligible) > 1 else 0.0
-        if best.score >= t.answer and (best.similarity >= t.sure_similarity or best.score - runner_up >= t.margin):
-            return self.answer_entry(best.intent, question=question, score=best.score)
+        sure = best.similarity >= t.sure_similarity
+        if best.score >= t.answer and (sure or best.score - runner_up >= t.margin):
+            lead = best.score - runner_up
+            why = "it is a rewording of an example" if sure else f"it leads the runner-up by {lead:.1f}"
+            answer = self.answer_entry(best.intent, question=question, score=best.score)
+            return answer, f"answered {best.intent}: score {best.score:.1f}, {why}"
         offered = [c for c in eligible if c.score >= t.suggest][: t.max_suggestions]
         if offered:
             suggestions = tuple(Suggestion(c.intent, self.kb.entries[c.intent].questions[0]) for c in offered)
             hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
-            return Answer(
+            reason = (
+                f"score {best.score:.1f} is under {t.answer:.0f}"
+                if best.score < t.answer
+                else f"{best.intent} leads {eligible[1].intent} by only {best.score - runner_up:.1f}"
+            )
+            answer = Answer(
                 question=question,
                 outcome=Outcome.SUGGEST,
                 reply=SUGGEST_HEADER,
@@ -199,7 +232,9 @@ class Engine:
                 facts=hotline,
                 suggestions=suggestions,
             )
-        return self._fallback(question, best.score)
+            return answer, f"suggested {len(offered)}: {reason}"
+        reason = f"best score {best.score:.1f} is under the suggestion level {t.suggest:.0f}"
+        return self._fallback(question, best.score), reason
 
     def answer_entry(self, intent: str, *, question: str | None = None, score: float = 100.0) -> Answer:
         """Return the cited answer of one entry, as when a user picks a suggestion; KeyError if unknown."""
