@@ -8,12 +8,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from intents.analyzer import Analyzer
+from intents.analyzer import Analysis, Analyzer
 from intents.cache import Cache, default_folder
+from intents.explain import CandidateExplanation, Explanation
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input
-from intents.scoring import Scoring, default_scoring
+from intents.scoring import Scoring, contributions, default_scoring
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
 from knowledge.export import source_to_dict
 from knowledge.model import distinct_sources
@@ -172,16 +173,51 @@ class Engine:
     def ask(self, question: str) -> Answer:
         """Answer a question: a cited reply, suggestions when unsure, or the 12345 fallback."""
         cleaned = clean_input(question)
-        analysis = self.analyzer.analyze(cleaned)
+        return self._ask(cleaned, self.analyzer.analyze(cleaned))[0]
+
+    def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
+        """Return the answer, the reason for the decision and the ranked candidates."""
         if not analysis.tokens:
             if not analysis.normalized:
-                return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0)
-            return self._fallback(cleaned, 0.0)
+                return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0), "empty", []
+            return self._fallback(cleaned, 0.0), "no content word is left after stop words", []
         if all(t in INTERROGATIVES for t in analysis.tokens):
-            return self._fallback(cleaned, 0.0)  # "多少?" alone names nothing to look up
+            return self._fallback(cleaned, 0.0), "only question words: nothing names a topic", []
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
-        answer = self._decide(cleaned, candidates)[0]
-        return replace(answer, candidates=tuple(candidates[:CANDIDATES_KEPT]), confidence=self.confidence(candidates))
+        answer, reason = self._decide(cleaned, candidates)
+        kept = tuple(candidates[:CANDIDATES_KEPT])
+        return replace(answer, candidates=kept, confidence=self.confidence(candidates)), reason, candidates
+
+    def explain(self, question: str) -> Explanation:
+        """Return why the question gets its reply: analysis, candidates feature by feature, decision and reason."""
+        cleaned = clean_input(question)
+        analysis, corrected, synonyms = self.analyzer.trace(cleaned)
+        answer, reason, candidates = self._ask(cleaned, analysis)
+        weight = self.analyzer.lexicon.weight
+        weights = self.scoring.weights
+        return Explanation(
+            question=cleaned,
+            normalized=analysis.normalized,
+            corrected=corrected,
+            tokens=tuple((t, weight(t)) for t in analysis.tokens),
+            synonyms=synonyms,
+            units=tuple(sorted(analysis.units)),
+            candidates=tuple(
+                CandidateExplanation(
+                    intent=c.intent,
+                    question=self.kb.entries[c.intent].questions[0] if c.intent in self.kb.entries else c.intent,
+                    example=c.example,
+                    score=c.score,
+                    coverage=c.coverage,
+                    contributions=contributions(c.features, weights),
+                )
+                for c in candidates
+            ),
+            outcome=str(answer.outcome),
+            intent=answer.intent,
+            confidence=answer.confidence,
+            reason=reason,
+        )
 
     def confidence(self, candidates: list[Candidate]) -> float:
         """Return the calibrated confidence that the first candidate is right, from its score, lead and coverage."""
