@@ -86,6 +86,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return asyncio.run(_ask(args, settings))
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Show why a question gets its reply: analysis, candidates feature by feature, decision and reason."""
+    explanation = _engine().explain(" ".join(args.question))
+    if args.json:
+        sys.stdout.write(json.dumps(explanation.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(explanation.to_text() + "\n")
+    return EXIT_OK
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     """Run an interactive console on the assistant."""
     from bot.console import run_console
@@ -293,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object (one per line with '-')")
     p.add_argument("question", nargs="+", help="the question, or '-' to read one question per line from stdin")
     p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("explain", help="show why a question gets its reply (scores, features, decision)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("question", nargs="+")
+    p.set_defaults(func=cmd_explain)
     p = sub.add_parser("chat", help="interactive console")
     p.set_defaults(func=cmd_chat)
     p = sub.add_parser("eval", help="score the engine on a question file (dev-questions.tsv format)")

@@ -1,6 +1,7 @@
 """Match Chinese questions against the knowledge base and decide: answer, suggest or fall back."""
 
 from intents.engine import Answer, Engine, Outcome, Suggestion, Thresholds
+from intents.explain import Explanation
 from intents.matcher import Candidate
 
-__all__ = ["Answer", "Candidate", "Engine", "Outcome", "Suggestion", "Thresholds"]
+__all__ = ["Answer", "Candidate", "Engine", "Explanation", "Outcome", "Suggestion", "Thresholds"]

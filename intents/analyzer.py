@@ -127,15 +127,24 @@ class Analyzer:
 
     def analyze(self, question: str) -> Analysis:
         """Return the content tokens of a question."""
+        return self.trace(question)[0]
+
+    def trace(self, question: str) -> tuple[Analysis, str, tuple[tuple[str, str], ...]]:
+        """Return the analysis, the text after typo repair, and each (variant, canonical) synonym mapping applied."""
         normalized = normalize(question)
         # Synonym variants are words of the tokenizer, so segmentation finds them whole (and never inside a longer
         # domain word: 青城 stays inside 爱青城); each token is then mapped to its canonical term.
         text = self.correct_homophones(normalized)
         stop = self.lexicon.stopwords
+        synonyms = self.lexicon.synonyms
         tokens: list[str] = []
+        applied: list[tuple[str, str]] = []
         for chunk in text.split():
-            for token in self.lexicon.tokenizer.cut(chunk, HMM=False):
-                token = self.lexicon.synonyms.get(token, token)
+            for raw in self.lexicon.tokenizer.cut(chunk, HMM=False):
+                token = synonyms.get(raw, raw)
+                if token != raw:
+                    applied.append((raw, token))
                 if token not in stop and token.strip():
                     tokens.append(token)
-        return Analysis(normalized=normalized, tokens=tuple(tokens), units=units_asked(normalized))
+        analysis = Analysis(normalized=normalized, tokens=tuple(tokens), units=units_asked(normalized))
+        return analysis, text, tuple(applied)

@@ -8,11 +8,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from intents.analyzer import Analyzer
+from intents.analyzer import Analysis, Analyzer
 from intents.cache import Cache, default_folder
+from intents.explain import CandidateExplanation, Explanation
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input
+from intents.scoring import Scoring, contributions, default_scoring
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
 from knowledge.export import source_to_dict
 from knowledge.model import distinct_sources
@@ -74,6 +76,8 @@ class Answer:
     suggestions: tuple[Suggestion, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     """The best-ranked intents behind the decision (empty for picks and empty input), for the record."""
+    confidence: float = 0.0
+    """0-1: the calibrated probability that the best candidate is the right answer (see intents.scoring)."""
 
     @property
     def intent(self) -> str | None:
@@ -135,10 +139,12 @@ class Engine:
         lexicon: Lexicon | None = None,
         *,
         cache_dir: Path | None = None,
+        scoring: Scoring | None = None,
     ) -> None:
         """Build the engine; start-up work is cached in cache_dir (default: the per-user cache folder)."""
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
+        self.scoring = scoring or default_scoring()
         cache = Cache(cache_dir or default_folder())
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
         self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms, cache=cache))
@@ -152,7 +158,7 @@ class Engine:
             )
             for e in kb.entries.values()
         )
-        self.matcher = Matcher(self.analyzer, docs, cache=cache)
+        self.matcher = Matcher(self.analyzer, docs, cache=cache, weights=self.scoring.weights)
         logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
 
     @classmethod
@@ -167,31 +173,94 @@ class Engine:
     def ask(self, question: str) -> Answer:
         """Answer a question: a cited reply, suggestions when unsure, or the 12345 fallback."""
         cleaned = clean_input(question)
-        analysis = self.analyzer.analyze(cleaned)
+        return self._ask(cleaned, self.analyzer.analyze(cleaned))[0]
+
+    def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
+        """Return the answer, the reason for the decision and the ranked candidates."""
         if not analysis.tokens:
             if not analysis.normalized:
-                return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0)
-            return self._fallback(cleaned, 0.0)
+                return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0), "empty", []
+            return self._fallback(cleaned, 0.0), "no content word is left after stop words", []
         if all(t in INTERROGATIVES for t in analysis.tokens):
-            return self._fallback(cleaned, 0.0)  # "多少?" alone names nothing to look up
+            return self._fallback(cleaned, 0.0), "only question words: nothing names a topic", []
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
-        return replace(self.decide(cleaned, candidates), candidates=tuple(candidates[:CANDIDATES_KEPT]))
+        answer, reason = self._decide(cleaned, candidates)
+        kept = tuple(candidates[:CANDIDATES_KEPT])
+        return replace(answer, candidates=kept, confidence=self.confidence(candidates)), reason, candidates
+
+    def explain(self, question: str) -> Explanation:
+        """Return why the question gets its reply: analysis, candidates feature by feature, decision and reason."""
+        cleaned = clean_input(question)
+        analysis, corrected, synonyms = self.analyzer.trace(cleaned)
+        answer, reason, candidates = self._ask(cleaned, analysis)
+        weight = self.analyzer.lexicon.weight
+        weights = self.scoring.weights
+        return Explanation(
+            question=cleaned,
+            normalized=analysis.normalized,
+            corrected=corrected,
+            tokens=tuple((t, weight(t)) for t in analysis.tokens),
+            synonyms=synonyms,
+            units=tuple(sorted(analysis.units)),
+            candidates=tuple(
+                CandidateExplanation(
+                    intent=c.intent,
+                    question=self.kb.entries[c.intent].questions[0] if c.intent in self.kb.entries else c.intent,
+                    example=c.example,
+                    score=c.score,
+                    coverage=c.coverage,
+                    contributions=contributions(c.features, weights),
+                )
+                for c in candidates
+            ),
+            outcome=str(answer.outcome),
+            intent=answer.intent,
+            confidence=answer.confidence,
+            reason=reason,
+        )
+
+    def confidence(self, candidates: list[Candidate]) -> float:
+        """Return the calibrated confidence that the first candidate is right, from its score, lead and coverage."""
+        if not candidates:
+            return 0.0
+        best = candidates[0]
+        gap = best.score - (candidates[1].score if len(candidates) > 1 else 0.0)
+        return self.scoring.calibration.confidence(best.score, gap, best.coverage)
 
     def decide(self, question: str, candidates: list[Candidate]) -> Answer:
         """Apply the decision rule to ranked candidates."""
+        return replace(self._decide(question, candidates)[0], confidence=self.confidence(candidates))
+
+    def _decide(self, question: str, candidates: list[Candidate]) -> tuple[Answer, str]:
+        """Return the decision and its reason, in English, for explanations."""
         t = self.thresholds
         eligible = [c for c in candidates if c.coverage >= t.min_coverage]
         if not eligible:
-            return self._fallback(question, candidates[0].score if candidates else 0.0)
+            score = candidates[0].score if candidates else 0.0
+            reason = (
+                f"no candidate explains {t.min_coverage:.0%} of the question's words"
+                if candidates
+                else "no example shares a word with the question"
+            )
+            return self._fallback(question, score), reason
         best = eligible[0]
         runner_up = eligible[1].score if len(eligible) > 1 else 0.0
-        if best.score >= t.answer and (best.similarity >= t.sure_similarity or best.score - runner_up >= t.margin):
-            return self.answer_entry(best.intent, question=question, score=best.score)
+        sure = best.similarity >= t.sure_similarity
+        if best.score >= t.answer and (sure or best.score - runner_up >= t.margin):
+            lead = best.score - runner_up
+            why = "it is a rewording of an example" if sure else f"it leads the runner-up by {lead:.1f}"
+            answer = self.answer_entry(best.intent, question=question, score=best.score)
+            return answer, f"answered {best.intent}: score {best.score:.1f}, {why}"
         offered = [c for c in eligible if c.score >= t.suggest][: t.max_suggestions]
         if offered:
             suggestions = tuple(Suggestion(c.intent, self.kb.entries[c.intent].questions[0]) for c in offered)
             hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
-            return Answer(
+            reason = (
+                f"score {best.score:.1f} is under {t.answer:.0f}"
+                if best.score < t.answer
+                else f"{best.intent} leads {eligible[1].intent} by only {best.score - runner_up:.1f}"
+            )
+            answer = Answer(
                 question=question,
                 outcome=Outcome.SUGGEST,
                 reply=SUGGEST_HEADER,
@@ -199,7 +268,9 @@ class Engine:
                 facts=hotline,
                 suggestions=suggestions,
             )
-        return self._fallback(question, best.score)
+            return answer, f"suggested {len(offered)}: {reason}"
+        reason = f"best score {best.score:.1f} is under the suggestion level {t.suggest:.0f}"
+        return self._fallback(question, best.score), reason
 
     def answer_entry(self, intent: str, *, question: str | None = None, score: float = 100.0) -> Answer:
         """Return the cited answer of one entry, as when a user picks a suggestion; KeyError if unknown."""

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import heapq
 import logging
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
-
+from intents import features, scoring
 from intents._jieba import jieba
 from intents.analyzer import Analysis, Analyzer, units_given
 from intents.cache import Cache, expect, fingerprint, is_list_of, is_str_map
+from intents.features import Features
+from intents.scoring import Weights
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +55,9 @@ PART_CREDIT = 0.7
 REPLY_PART_CREDIT = 0.4
 """Credit for a question word found only inside the reply's text."""
 
-COVERAGE_SHARE = 0.7
-"""The score is this share of coverage plus the rest of similarity: explaining every word matters most."""
-
-CONSTRAINT_PENALTY = 0.5
-"""Coverage factor when the question names a place, year or number the intent never mentions (包头, 2022年)."""
-
 _BIGRAM_WEIGHT = 0.15
 _REPLY_WORD_INTENTS = 8
 """A reply word shortlists its intents only when it is this rare: common ones bring in nothing particular."""
-_YEAR = re.compile(r"(?:19|20)\d\d")
 _CREDIT_CACHE_SIZE = 20_000
 """(intent, word) credits remembered across questions; the same words recur, and memory stays bounded."""
 
@@ -94,6 +88,8 @@ class Candidate:
     """0-1: closeness to the nearest example question."""
     example: str
     """That nearest example question, as written in the knowledge base."""
+    features: Features = field(default_factory=Features)
+    """The named features the score combines (see intents.features)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +109,17 @@ def _bigrams(key: str) -> set[str]:
 class Matcher:
     """Scores questions against every intent's examples through one shared analyzer."""
 
-    def __init__(self, analyzer: Analyzer, docs: Iterable[IntentDoc], *, cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        docs: Iterable[IntentDoc],
+        *,
+        cache: Cache | None = None,
+        weights: Weights | None = None,
+    ) -> None:
         """Index the docs; with a cache, reuse (or save) the index built from the same docs, lexicon and code."""
         self.analyzer = analyzer
+        self.weights = weights or scoring.default_scoring().weights
         self._is_constraint = analyzer.lexicon.is_constraint
         self._detail_words = analyzer.lexicon.detail_words
         self._list_words = analyzer.lexicon.list_words
@@ -235,33 +239,23 @@ class Matcher:
                         return max(credit, word_credit * PART_CREDIT * size / len(token))
         return credit
 
-    def _coverage(
-        self,
-        intent: int,
-        q_weights: dict[str, float],
-        q_total: float,
-        strict: list[str],
-        loose: list[str],
-        units: frozenset[str],
-    ) -> float:
-        """Return the weighted share of the question this intent explains, halved for each kind of mismatch.
-
-        Mismatches: a year or practical-detail word (`strict`) the intent's examples and facts never use (the year
-        a reply's report appeared in does not count); a place or number (`loose`) the intent never mentions at
-        all; a count asked in a unit none of its figures is in (多少人 of an entry that only gives a percentage).
-        """
-        credit = self._credit
+    def _intent_features(
+        self, intent: int, q_weights: dict[str, float], q_total: float, asked: _Asked, units: frozenset[str]
+    ) -> Features:
+        """Return the features that depend on the intent alone (coverage and every mismatch), not on one example."""
+        credit = partial(self._credit, intent)
+        cov = features.coverage(q_weights, credit, q_total)
+        if not asked.any and not units:
+            return Features(coverage=cov)
         vocab = self._vocab[intent]
-        coverage = sum(w * credit(intent, t) for t, w in q_weights.items()) / q_total
-        for token in strict:
-            if vocab.get(token, 0.0) < 1.0 and not (token in self._list_words and self._lists[intent]):
-                coverage *= CONSTRAINT_PENALTY
-        for token in loose:
-            if credit(intent, token) == 0.0:
-                coverage *= CONSTRAINT_PENALTY
-        if units and not units <= set(self._units[intent]):
-            coverage *= CONSTRAINT_PENALTY
-        return coverage
+        return Features(
+            coverage=cov,
+            year_mismatch=features.year_mismatch(asked.years, vocab),
+            place_mismatch=features.place_mismatch(asked.constraints, credit),
+            unit_mismatch=features.unit_mismatch(units, self._units[intent]),
+            detail_mismatch=features.detail_mismatch(asked.details, vocab),
+            list_mismatch=features.list_mismatch(asked.lists, vocab, self._lists[intent]),
+        )
 
     def _shortlist(self, q_weights: dict[str, float], key: str) -> list[int]:
         """Return the examples sharing the most weighted words (and rare character pairs) with the question."""
@@ -286,46 +280,115 @@ class Matcher:
             return list(hits)
         return heapq.nlargest(SHORTLIST, sorted(hits), key=hits.__getitem__)  # equal hits: lowest ids first
 
+    def asked(self, tokens: Iterable[str]) -> _Asked:
+        """Sort the question's constraining words by kind: years, list words, detail words, places and numbers."""
+        years: list[str] = []
+        lists: list[str] = []
+        details: list[str] = []
+        constraints: list[str] = []
+        for t in tokens:
+            if features.YEAR.fullmatch(t):
+                years.append(t)
+            elif t in self._list_words:
+                lists.append(t)
+            elif t in self._detail_words:
+                details.append(t)
+            elif self._is_constraint(t):
+                constraints.append(t)
+        return _Asked(tuple(years), tuple(lists), tuple(details), tuple(constraints))
+
     def rank(self, analysis: Analysis, *, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` intents, best first, scored against the analysed question."""
         if not analysis.tokens:
             return []
         weight = self.analyzer.lexicon.weight
+        w = self.weights
         q_tokens = frozenset(analysis.tokens)
         # Sorted, never set order: float sums and the shortlist's tie-breaks must not depend on PYTHONHASHSEED.
         q_weights = {t: weight(t) for t in sorted(q_tokens)}
-        q_total = sum(q_weights.values())
         key = analysis.key
-        strict = [t for t in q_weights if _YEAR.fullmatch(t) or t in self._detail_words or t in self._list_words]
-        loose = [t for t in q_weights if t not in strict and self._is_constraint(t)]
+        asked = self.asked(q_weights)
+        share = w.coverage_share
+        rest, w_overlap, w_chars = 1.0 - share, w.overlap, w.char_similarity
+        q_total = sum(q_weights.values())
+        overlap, char_similarity = features.overlap, features.char_similarity
         best: dict[int, tuple[float, float, float, int]] = {}
-        coverage_of: dict[int, float] = {}
+        per_intent: dict[int, tuple[Features, float]] = {}
         for ex_id in self._shortlist(q_weights, key):
             example = self._examples[ex_id]
             intent = example.intent
-            coverage = coverage_of.get(intent)
-            if coverage is None:
-                coverage = self._coverage(intent, q_weights, q_total, strict, loose, analysis.units)
-                coverage_of[intent] = coverage
-            shared = sum(q_weights[t] for t in sorted(q_tokens & example.tokens))
-            union = q_total + example.weight - shared
-            overlap = shared / union if union else 0.0
-            similarity = 0.5 * overlap + 0.005 * fuzz.ratio(key, example.key)
-            score = 100.0 * (COVERAGE_SHARE * coverage + (1.0 - COVERAGE_SHARE) * similarity)
+            known = per_intent.get(intent)
+            if known is None:
+                intent_features = self._intent_features(intent, q_weights, q_total, asked, analysis.units)
+                known = per_intent[intent] = (intent_features, scoring.adjusted_coverage(intent_features, w))
+            ov = overlap(q_weights, example.tokens, example.weight, q_total)
+            chars = char_similarity(key, example.key)
+            total = 100.0 * (share * known[1] + rest * (w_overlap * ov + w_chars * chars))
             current = best.get(intent)
-            if current is None or score > current[0]:
-                best[intent] = (score, coverage, similarity, ex_id)
+            if current is None or total > current[0]:
+                best[intent] = (total, ov, chars, ex_id)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], self._intents[item[0]]))[:limit]
-        return [
-            Candidate(
-                intent=self._intents[intent],
-                score=round(score, 2),
-                coverage=round(coverage, 4),
-                similarity=round(similarity, 4),
-                example=self._examples[ex_id].text,
+        candidates: list[Candidate] = []
+        for intent, (total, ov, chars, ex_id) in ranked:
+            base = per_intent[intent][0]
+            found = Features(
+                base.coverage,
+                round(ov, 6),
+                round(chars, 6),
+                base.year_mismatch,
+                base.place_mismatch,
+                base.unit_mismatch,
+                base.detail_mismatch,
+                base.list_mismatch,
             )
-            for intent, (score, coverage, similarity, ex_id) in ranked
-        ]
+            candidates.append(
+                Candidate(
+                    intent=self._intents[intent],
+                    score=round(total, 2),
+                    coverage=round(per_intent[intent][1], 4),
+                    similarity=round(scoring.closeness(ov, chars, w), 4),
+                    example=self._examples[ex_id].text,
+                    features=found,
+                )
+            )
+        return candidates
+
+
+    def example_features(self, analysis: Analysis) -> list[tuple[str, Features]]:
+        """Return (intent, features) for every shortlisted example, for fitting the weights offline."""
+        weight = self.analyzer.lexicon.weight
+        q_weights = {t: weight(t) for t in sorted(frozenset(analysis.tokens))}
+        if not q_weights:
+            return []
+        asked = self.asked(q_weights)
+        per_intent: dict[int, Features] = {}
+        found: list[tuple[str, Features]] = []
+        for ex_id in sorted(self._shortlist(q_weights, analysis.key)):
+            example = self._examples[ex_id]
+            base = per_intent.get(example.intent)
+            if base is None:
+                base = per_intent[example.intent] = self._intent_features(
+                    example.intent, q_weights, sum(q_weights.values()), asked, analysis.units
+                )
+            ov = features.overlap(q_weights, example.tokens, example.weight)
+            chars = features.char_similarity(analysis.key, example.key)
+            found.append((self._intents[example.intent], replace(base, overlap=ov, char_similarity=chars)))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The question's words that pin it down, by kind (each kind is its own mismatch feature)."""
+
+    years: tuple[str, ...]
+    lists: tuple[str, ...]
+    details: tuple[str, ...]
+    constraints: tuple[str, ...]
+
+    @property
+    def any(self) -> bool:
+        """Return True when the question has any constraining word."""
+        return bool(self.years or self.lists or self.details or self.constraints)
 
 
 def _build_settings() -> str:
