@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.store import Conversation, OutboxItem, QuestionRecord, ScoredIntent, Store, utcnow
+from bot.store import Conversation, Feedback, OutboxItem, QuestionRecord, ScoredIntent, Store, Vote, utcnow
 from intents import Answer, Engine, Outcome
 from intents.normalize import clean_input
 from knowledge import Entry, KnowledgeBase, Topic
@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 HOTLINE_QUESTION = "12345"
 LOCAL_CONVERSATIONS = 10_000
+MAX_REASON_CHARS = 200
+FEEDBACK_REASONS = ("不准确", "已过时", "没回答我的问题", "其他")
+"""What a 👎 offers to say why (Telegram's buttons; the API takes any short text)."""
 HOTLINE_LEAD = "建议拨打"
 """Where the 12345 advice starts in the fallback reply: /hotline shows it without the apology."""
 """How a press of the hotline button or /hotline is recorded."""
@@ -385,6 +388,17 @@ class Assistant:
                 )
             )
         return Reply(answer=answer, id=record_id, recorded=recorded, via=via, duplicate=duplicate)
+
+    async def feedback(self, record_id: str, vote: Vote, voter: Asker, *, reason: str | None = None) -> Feedback | None:
+        """Record a vote on a reply; the same voter voting again replaces the vote. None when the record is
+        unknown (or there is no store)."""
+        if self.store is None or await self.store.question(record_id) is None:
+            return None
+        who = hash_user(voter.user_id if voter.user_id is not None else voter.chat_id, self._salt) or "anonymous"
+        cleaned = clean_input(reason or "").strip()[:MAX_REASON_CHARS] or None
+        given = Feedback(record_id, who, vote, cleaned, voter.channel, utcnow())
+        await self.store.put_feedback(given)
+        return given
 
     def entry_dict(self, entry_id: str) -> dict[str, Any] | None:
         """Return one entry as JSON, or None."""

@@ -24,7 +24,7 @@ from bot.http.openapi import build_openapi
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
 from bot.service import Asker, Assistant
-from bot.store import StoreError
+from bot.store import StoreError, Vote
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,28 @@ def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     ):
         raise ApiError(400, "invalid_chat_id", f"chat_id 必须是整数或不超过 {MAX_CHAT_ID_CHARS} 个字符的字符串。")
     return question, chat_id
+
+
+def parse_feedback(body: bytes) -> tuple[str, Vote, str | None, str | int | None]:
+    """Return the record id, vote, reason and chat_id of a feedback body, or raise ApiError (400)."""
+    example = '例如 {"id": "<POST /v1/ask 返回的 id>", "vote": "up"}'
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", f"请求体不是有效的 UTF-8 JSON，{example}。") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", f"请求体必须是 JSON 对象，{example}。")
+    record_id, vote, reason = data.get("id"), data.get("vote"), data.get("reason")
+    if not isinstance(record_id, str) or not record_id or len(record_id) > 64 or not _encodable(record_id):
+        raise ApiError(400, "invalid_feedback", f"id 必须是 /v1/ask 返回的 id 字符串，{example}。")
+    if vote not in ("up", "down"):
+        raise ApiError(400, "invalid_feedback", 'vote 必须是 "up" 或 "down"。')
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 200 or not _encodable(reason)):
+        raise ApiError(400, "invalid_feedback", "reason 必须是不超过 200 个字符的字符串。")
+    chat_id = data.get("chat_id")
+    if not isinstance(chat_id, str | int) or isinstance(chat_id, bool):
+        chat_id = None
+    return record_id, Vote(vote), reason, chat_id
 
 
 class KeyRing:
@@ -320,6 +342,23 @@ class Api:
         reply = await self.service.ask(question, Asker("api", chat_id=chat_id, user_id=chat_id))
         return JsonResponse(reply.to_dict())
 
+    async def feedback(self, request: Request) -> Response:
+        """POST /v1/feedback: a vote on a reply by its id; the same caller voting again changes the vote."""
+        self.guard(request)
+        record_id, vote, reason, chat_id = parse_feedback(await read_body(request))
+        voter = Asker("api", chat_id=chat_id, user_id=chat_id if chat_id is not None else self._caller(request))
+        stored = await self.service.feedback(record_id, vote, voter, reason=reason)
+        if stored is None:
+            raise ApiError(404, "not_found", "没有这个 id 的回答记录。")
+        return JsonResponse({"id": stored.question_id, "vote": stored.vote.value, "reason": stored.reason})
+
+    def _caller(self, request: Request) -> str:
+        """Return who calls: the API key's index when keys are on, else the client address."""
+        key_index = self.keys.identify(request.headers.get("authorization")) if self.keys.enabled else None
+        if key_index is not None:
+            return f"key:{key_index}"
+        return f"ip:{request.client.host if request.client else 'unknown'}"
+
     async def topics(self, request: Request) -> Response:
         """GET /v1/topics: every topic with its entries' ids and first questions."""
         self.guard(request)
@@ -430,6 +469,7 @@ def create_app(
     api = Api(service, settings, metrics)
     routes: list[BaseRoute] = [
         Route("/v1/ask", api.counted("/v1/ask", api.ask), methods=["POST"]),
+        Route("/v1/feedback", api.counted("/v1/feedback", api.feedback), methods=["POST"]),
         Route("/v1/topics", api.counted("/v1/topics", api.topics), methods=["GET"]),
         Route("/v1/entries/{id}", api.counted("/v1/entries/{id}", api.entry), methods=["GET"]),
         Route("/healthz", api.counted("/healthz", api.health), methods=["GET"]),

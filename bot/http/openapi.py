@@ -12,6 +12,7 @@ ERROR_CODES = (
     "invalid_question",
     "question_too_long",
     "invalid_chat_id",
+    "invalid_feedback",
     "client_disconnected",
     "body_too_large",
     "unauthorized",
@@ -83,6 +84,22 @@ SCHEMAS: dict[str, Any] = {
             "figures": {"type": "array", "items": {"type": "string"}},
             "sources": {"type": "array", "items": _ref("Source")},
             "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": 3},
+        }
+    ),
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["id", "vote"],
+        "properties": {
+            "id": {"type": "string", "maxLength": 64, "description": "The `id` of a /v1/ask reply."},
+            "vote": {"enum": ["up", "down"]},
+            "reason": {"type": ["string", "null"], "maxLength": 200},
+        },
+    },
+    "Feedback": _obj(
+        {
+            "id": {"type": "string"},
+            "vote": {"enum": ["up", "down"]},
+            "reason": _NULLABLE_STRING,
         }
     ),
     "Topics": _obj(
@@ -194,6 +211,25 @@ def build_openapi(*, auth: bool, rate_limit_per_minute: int) -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("Answer"), "The answer, suggestions, or the 12345 fallback."),
                         "400": _json(error, "Malformed JSON, a missing or non-string question, a bad chat_id."),
+                        "413": _json(error, "The body is larger than 16 KiB."),
+                        **guarded,
+                    },
+                }
+            },
+            "/v1/feedback": {
+                "post": {
+                    "operationId": "feedback",
+                    "summary": "👍 or 👎 on a reply; the same caller voting again changes the vote.",
+                    **security,
+                    "requestBody": {
+                        "required": True,
+                        "description": "At most 16 KiB.",
+                        "content": {"application/json": {"schema": _ref("FeedbackRequest")}},
+                    },
+                    "responses": {
+                        "200": _json(_ref("Feedback"), "The stored vote."),
+                        "400": _json(error, "Malformed JSON, a missing id, a vote other than up or down."),
+                        "404": _json(error, "No reply has this id."),
                         "413": _json(error, "The body is larger than 16 KiB."),
                         **guarded,
                     },

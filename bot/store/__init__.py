@@ -2,16 +2,19 @@
 
 from bot.store.records import (
     Conversation,
+    Feedback,
     OutboxItem,
     OutboxStatus,
     QuestionRecord,
     ScoredIntent,
     StoredUpdate,
+    Vote,
 )
 from bot.store.store import Store, StoreError, database_url, utcnow
 
 __all__ = [
     "Conversation",
+    "Feedback",
     "OutboxItem",
     "OutboxStatus",
     "QuestionRecord",
@@ -19,6 +22,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredUpdate",
+    "Vote",
     "database_url",
     "utcnow",
 ]

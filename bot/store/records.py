@@ -189,3 +189,34 @@ class StoredUpdate:
 
     update_id: int
     payload: str
+
+
+class Vote(StrEnum):
+    """A user's verdict on a reply."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One voter's vote on one record (the latest: a second vote replaces the first)."""
+
+    question_id: str
+    voter: str
+    """A salted hash of who voted."""
+    vote: Vote
+    reason: str | None
+    channel: str
+    updated_at: datetime
+
+    def to_row(self) -> dict[str, Any]:
+        """Return the row to upsert."""
+        return {
+            "question_id": self.question_id,
+            "voter": self.voter,
+            "vote": self.vote.value,
+            "reason": self.reason,
+            "channel": self.channel,
+            "updated_at": self.updated_at,
+        }

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer
 
 metadata = MetaData()
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The newest migration's revision: a database at it needs no migration run (kept equal by a test)."""
 
 questions = Table(
@@ -73,3 +73,16 @@ conversations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """What the last reply in a chat offered (choices answerable by number), per salted chat key."""
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("question_id", String(32), primary_key=True),
+    Column("voter", String(64), primary_key=True),
+    Column("vote", String(8), nullable=False),
+    Column("reason", String(200)),
+    Column("channel", String(16), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_feedback_updated_at", "updated_at"),
+)
+"""👍/👎 on a reply: one row per record and voter (a salted hash), so a second press changes the vote."""

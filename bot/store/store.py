@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from bot.store.records import (
     Conversation,
+    Feedback,
     OutboxItem,
     OutboxStatus,
     QuestionRecord,
     StoredUpdate,
 )
-from bot.store.schema import SCHEMA_REVISION, conversations, outbox, questions, telegram_updates
+from bot.store.schema import SCHEMA_REVISION, conversations, feedback, outbox, questions, telegram_updates
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ class Store:
     async def truncate_all(self) -> None:
         """Delete every row of every table (tests reuse one database)."""
         async with self.engine.begin() as conn:
-            for table in (questions, outbox, telegram_updates, conversations):
+            for table in (questions, outbox, telegram_updates, conversations, feedback):
                 await conn.execute(delete(table))
 
     async def ping(self) -> None:
@@ -285,6 +286,24 @@ class Store:
             )
             await conn.execute(delete(conversations).where(conversations.c.updated_at < cutoff))
         return int(removed)
+
+    # -- feedback --------------------------------------------------------------------------------------
+
+    async def put_feedback(self, vote: Feedback) -> None:
+        """Store a vote, replacing the same voter's earlier vote on the same record."""
+        stmt = self._insert(feedback).values(vote.to_row())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["question_id", "voter"],
+            set_={"vote": stmt.excluded.vote, "reason": stmt.excluded.reason, "updated_at": stmt.excluded.updated_at},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def feedback_since(self, since: datetime) -> list[tuple[str, str, str | None]]:
+        """Return (question_id, vote, reason) of every vote cast or changed since."""
+        stmt = select(feedback.c.question_id, feedback.c.vote, feedback.c.reason).where(feedback.c.updated_at >= since)
+        async with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in (await conn.execute(stmt)).all()]
 
     # -- conversations -------------------------------------------------------------------------------
 

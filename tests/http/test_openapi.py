@@ -53,7 +53,13 @@ def _exercise(api: Running, doc: dict[str, Any], headers: dict[str, str]) -> Obs
     observed: Observed = set()
     client = api.client
     entry = client.get("/v1/topics", headers=headers).json()["topics"][0]["entries"][0]["id"]
+    record = client.post("/v1/ask", json={"question": ANSWERED}, headers=headers).json()["id"]
+    vote = {"id": record, "vote": "down", "reason": "已过时"}
     calls: list[tuple[str, httpx.Response]] = [
+        ("/v1/feedback", client.post("/v1/feedback", json=vote, headers=headers)),
+        ("/v1/feedback", client.post("/v1/feedback", json={"id": "0" * 32, "vote": "up"}, headers=headers)),
+        ("/v1/feedback", client.post("/v1/feedback", json={"id": record, "vote": "meh"}, headers=headers)),
+        ("/v1/feedback", client.post("/v1/feedback", content=b"x" * (MAX_BODY_BYTES + 1), headers=headers)),
         ("/v1/ask", client.post("/v1/ask", json={"question": ANSWERED}, headers=headers)),
         ("/v1/ask", client.post("/v1/ask", json={"question": OUT_OF_SCOPE, "chat_id": 7}, headers=headers)),
         ("/v1/ask", client.post("/v1/ask", json={"question": "营商环境"}, headers=headers)),
@@ -73,6 +79,7 @@ def _exercise(api: Running, doc: dict[str, Any], headers: dict[str, str]) -> Obs
         calls += [
             ("/v1/ask", client.post("/v1/ask", json={"question": ANSWERED})),
             ("/v1/topics", client.get("/v1/topics")),
+            ("/v1/feedback", client.post("/v1/feedback", json=vote)),
             ("/v1/entries/{id}", client.get(f"/v1/entries/{entry}", headers={"Authorization": "Bearer wrong"})),
         ]
     for template, response in calls:
@@ -85,9 +92,10 @@ def _exercise(api: Running, doc: dict[str, Any], headers: dict[str, str]) -> Obs
         ("/v1/ask", "/v1/ask", "POST"),
         ("/v1/topics", "/v1/topics", "GET"),
         ("/v1/entries/{id}", f"/v1/entries/{entry}", "GET"),
+        ("/v1/feedback", "/v1/feedback", "POST"),
     ]
     for template, path, method in limited:
-        body = {"question": ANSWERED} if method == "POST" else None
+        body = ({"question": ANSWERED} if path == "/v1/ask" else vote) if method == "POST" else None
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 429
         _check(doc, template, response, observed)
