@@ -400,6 +400,10 @@ class Assistant:
         await self.store.put_feedback(given)
         return given
 
+    async def record(self, record_id: str) -> QuestionRecord | None:
+        """Return one record by id (None when unknown or there is no store)."""
+        return None if self.store is None else await self.store.question(record_id)
+
     def entry_dict(self, entry_id: str) -> dict[str, Any] | None:
         """Return one entry as JSON, or None."""
         entry = self.entry(entry_id)

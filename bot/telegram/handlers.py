@@ -20,7 +20,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.service import Asker, Assistant
+from bot.service import FEEDBACK_REASONS, Asker, Assistant
+from bot.store import Vote
 from bot.telegram import keyboards, render
 from bot.telegram.flood import FloodGate, Verdict
 from intents import Answer, Outcome
@@ -186,8 +187,10 @@ async def _answer_question(message: Message, question: str, context: Context, *,
         await _reply(message, empty_hint)
         return
     d = deps(context)
-    answer = (await d.service.ask(question, _asker(message))).answer
-    sent = await _reply(message, render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb))
+    reply = await d.service.ask(question, _asker(message))
+    answer = reply.answer
+    markup = keyboards.answer_keyboard(answer, d.kb, record_id=reply.id if reply.recorded else None)
+    sent = await _reply(message, render.render_answer(answer), markup)
     d.replies.remember(message.chat_id, message.message_id, sent.message_id)
 
 
@@ -274,8 +277,10 @@ async def edited_private_text(update: Update, context: Context) -> None:
     if not question.strip():
         return
     d = deps(context)
-    answer = (await d.service.ask(question, _asker(message))).answer
-    html, markup = render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb)
+    reply = await d.service.ask(question, _asker(message))
+    answer = reply.answer
+    record_id = reply.id if reply.recorded else None
+    html, markup = render.render_answer(answer), keyboards.answer_keyboard(answer, d.kb, record_id=record_id)
     earlier = d.replies.reply_to(message.chat_id, message.message_id)
     if earlier is not None:
         try:
@@ -346,8 +351,10 @@ async def _screen(action: keyboards.Action, context: Context, asker: Asker) -> t
             case keyboards.AnswerIntent(intent, browsing):
                 if d.service.entry(intent) is None:
                     return None
-                answer = (await d.service.pick(intent, asker, via="browse" if browsing else "pick")).answer
-                return render.render_answer(answer), keyboards.answer_keyboard(answer, kb, browsing=browsing)
+                reply = await d.service.pick(intent, asker, via="browse" if browsing else "pick")
+                record_id = reply.id if reply.recorded else None
+                markup = keyboards.answer_keyboard(reply.answer, kb, browsing=browsing, record_id=record_id)
+                return render.render_answer(reply.answer), markup
             case keyboards.Hotline():
                 answer = (await d.service.hotline(asker)).answer
                 return render.render_answer(answer), keyboards.hotline_keyboard()
@@ -372,10 +379,50 @@ async def _answer_query(query: CallbackQuery, text: str | None = None) -> None:
         logger.info("callback query not answered: %s", exc)
 
 
+async def _vote(query: CallbackQuery, action: keyboards.VoteOn | keyboards.Reason, context: Context) -> None:
+    """Record a 👍/👎 (a second press by the same user changes the vote); 👎 asks why in the same message."""
+    d = deps(context)
+    asker = _query_asker(query)
+    if isinstance(action, keyboards.VoteOn):
+        vote = Vote.UP if action.up else Vote.DOWN
+        stored = await d.service.feedback(action.record_id, vote, asker)
+        if stored is None:
+            await _answer_query(query, render.STALE_BUTTON)
+            return
+        if action.up:
+            await _answer_query(query, render.THANKS)
+            return
+        await _answer_query(query, render.WHY_DOWN)
+        markup = keyboards.reasons_keyboard(action.record_id, FEEDBACK_REASONS)
+    else:
+        if not 0 <= action.index < len(FEEDBACK_REASONS):
+            await _answer_query(query, render.STALE_BUTTON)
+            return
+        reason = FEEDBACK_REASONS[action.index]
+        stored = await d.service.feedback(action.record_id, Vote.DOWN, asker, reason=reason)
+        if stored is None:
+            await _answer_query(query, render.STALE_BUTTON)
+            return
+        await _answer_query(query, render.THANKS)
+        record = await d.service.record(action.record_id)
+        entry = d.service.entry(record.intent) if record is not None and record.intent else None
+        if entry is None:
+            markup = InlineKeyboardMarkup([])
+        else:
+            markup = keyboards.answer_keyboard(d.service.entry_answer(entry.id), d.kb, record_id=action.record_id)
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:  # the message is gone or unchanged: the vote is stored all the same
+        logger.info("could not update the vote buttons: %s", exc)
+
+
 async def button(update: Update, context: Context) -> None:
     """Answer a button press in place: edit the message it belongs to; every press is acknowledged."""
     query = cast(CallbackQuery, update.callback_query)
     action = keyboards.decode(query.data)
+    if isinstance(action, keyboards.VoteOn | keyboards.Reason):
+        await _vote(query, action, context)
+        return
     screen = await _screen(action, context, _query_asker(query)) if action is not None else None
     if screen is None:
         await _answer_query(query, render.STALE_BUTTON)

@@ -49,7 +49,23 @@ class TopicQuestions:
     page: int = 0
 
 
-Action = AnswerIntent | Hotline | TopicList | TopicQuestions
+@dataclass(frozen=True, slots=True)
+class VoteOn:
+    """👍 or 👎 on the reply with this record id (32 hex characters: fits in callback_data)."""
+
+    record_id: str
+    up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a 👎: the index of one of the offered reasons."""
+
+    record_id: str
+    index: int
+
+
+Action = AnswerIntent | Hotline | TopicList | TopicQuestions | VoteOn | Reason
 
 
 def encode(action: Action) -> str:
@@ -63,6 +79,10 @@ def encode(action: Action) -> str:
             data = f"tl:{page}"
         case TopicQuestions(topic_id, page):
             data = f"tq:{topic_id}:{page}"
+        case VoteOn(record_id, up):
+            data = f"{'v+' if up else 'v-'}:{record_id}"
+        case Reason(record_id, index):
+            data = f"vr:{record_id}:{index}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -80,6 +100,11 @@ def decode(data: str | None) -> Action | None:
             return Hotline()
         if kind == "tl":
             return TopicList(max(0, int(rest)))
+        if kind in ("v+", "v-") and rest.isalnum():
+            return VoteOn(rest, up=kind == "v+")
+        if kind == "vr":
+            record_id, _, index = rest.partition(":")
+            return Reason(record_id, int(index)) if record_id.isalnum() and int(index) >= 0 else None
         if kind == "tq":
             topic_id, _, page = rest.rpartition(":")
             return TopicQuestions(topic_id, max(0, int(page))) if topic_id else None
@@ -109,9 +134,25 @@ def _nav_row(page: int, pages: int, target: Callable[[int], Action]) -> list[Inl
     return row
 
 
-def answer_keyboard(answer: Answer, kb: KnowledgeBase, *, browsing: bool = False) -> InlineKeyboardMarkup:
-    """Return the buttons under a reply: related questions or suggestions, then the 12345 way out."""
+def vote_row(record_id: str) -> list[InlineKeyboardButton]:
+    """Return the 👍 / 👎 buttons of an answer."""
+    return [_button(render.VOTE_UP, VoteOn(record_id, True)), _button(render.VOTE_DOWN, VoteOn(record_id, False))]
+
+
+def reasons_keyboard(record_id: str, reasons: tuple[str, ...]) -> InlineKeyboardMarkup:
+    """Return the buttons a 👎 turns into: why the answer did not help."""
+    buttons = [_button(text, Reason(record_id, i)) for i, text in enumerate(reasons)]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+def answer_keyboard(
+    answer: Answer, kb: KnowledgeBase, *, browsing: bool = False, record_id: str | None = None
+) -> InlineKeyboardMarkup:
+    """Return the buttons under a reply: 👍/👎 for an answer with a record, related questions or suggestions,
+    then the 12345 way out."""
     rows: list[list[InlineKeyboardButton]] = []
+    if record_id is not None and answer.outcome is Outcome.ANSWER:
+        rows.append(vote_row(record_id))
     if answer.outcome is Outcome.SUGGEST:
         for s in answer.suggestions[:MAX_RELATED]:
             rows.append([_button(s.question, AnswerIntent(s.intent, browsing))])

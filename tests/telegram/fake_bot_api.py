@@ -582,6 +582,21 @@ class FakeBotApi:
         self.messages[key] = msg
         return msg
 
+    async def _api_editMessageReplyMarkup(self, params: JSON) -> JSON:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        record = self.bot_messages.get(key)
+        if record is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        buttons = _buttons(markup)
+        if buttons == record.buttons:
+            raise ApiError(400, "Bad Request: message is not modified")
+        msg = self._message_json(key[0], key[1], record.text, markup, record.reply_to)
+        record.buttons, record.raw = buttons, msg
+        record.edits += 1
+        self.messages[key] = msg
+        return msg
+
     async def _api_answerCallbackQuery(self, params: JSON) -> bool:
         query_id = params["callback_query_id"]
         if query_id in self.callback_answers or not query_id.startswith("q"):

@@ -10,9 +10,9 @@ import telegram_factories as tf
 from bot_harness import FAST, make_settings
 from fake_bot_api import FakeBotApi
 
-from bot.service import Assistant, hash_user
+from bot.service import FEEDBACK_REASONS, Assistant, hash_user
 from bot.store import Store
-from bot.telegram import start_telegram
+from bot.telegram import render, start_telegram
 from intents import Engine
 
 SALT = "telegram-records-salt-0123"
@@ -54,3 +54,36 @@ async def test_question_button_hotline_and_inline_are_each_recorded(
     assert by_via["ask"].conversation is not None and str(chat["id"]) not in by_via["ask"].conversation
     raw = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("assistant.db*"))
     assert str(u["id"]).encode() not in raw
+
+
+async def test_votes_under_an_answer_are_stored_changed_and_explained(
+    api: FakeBotApi, engine: Engine, tmp_path: Path
+) -> None:
+    store = Store.from_settings(tmp_path / "data", None)
+    await store.open()
+    service = Assistant(engine, store=store, salt=SALT)
+    runner = await start_telegram(make_settings(api), service, tuning=FAST)
+    try:
+        u, other = tf.user(), tf.user("Bat")
+        chat = tf.private_chat(u)
+        await api.send(chat, u, QUESTION)
+        [reply] = await api.wait_replies(chat["id"])
+        assert reply.button_texts[:2] == [render.VOTE_UP, render.VOTE_DOWN]
+        assert all(len((b.callback_data or "").encode()) <= 64 for row in reply.buttons for b in row)
+        up = await api.press(reply, u, text=render.VOTE_UP)
+        await api.wait_for(lambda: up in api.callback_answers)
+        assert api.callback_answers[up].get("text") == render.THANKS
+        down = await api.press(reply, u, text=render.VOTE_DOWN)  # the same user changes their mind
+        await api.wait_for(lambda: down in api.callback_answers and reply.edits == 1)
+        assert reply.button_texts == list(FEEDBACK_REASONS)
+        why = await api.press(reply, u, text="已过时")
+        await api.wait_for(lambda: why in api.callback_answers and reply.edits == 2)
+        assert reply.button_texts[:2] == [render.VOTE_UP, render.VOTE_DOWN]  # the answer's buttons are back
+        theirs = await api.press(reply, other, text=render.VOTE_UP)
+        await api.wait_for(lambda: theirs in api.callback_answers)
+    finally:
+        await runner.stop()
+    votes = sorted(await store.feedback_since(datetime(2000, 1, 1, tzinfo=UTC)), key=lambda v: v[1])
+    await store.close()
+    assert [(vote, reason) for _, vote, reason in votes] == [("down", "已过时"), ("up", None)]
+    assert len({record for record, _, _ in votes}) == 1
