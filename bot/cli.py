@@ -224,6 +224,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_USAGE if settings is None else run(settings)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print what was asked and how the assistant did, from the store."""
+    from bot.report import unanswered_csv
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+
+    async def run() -> int:
+        assistant = await open_assistant(settings)
+        if assistant.store is None:
+            print("error: the store cannot be opened (see the warning above)", file=sys.stderr)
+            return EXIT_FAIL
+        try:
+            report = await assistant.report(args.days)
+        finally:
+            await assistant.store.close()
+        if args.csv:
+            sys.stdout.write(unanswered_csv(report))
+        elif args.json:
+            data = report.to_dict()
+            if args.unanswered:
+                data = {"since": data["since"], "unanswered": data["unanswered"]}
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        elif args.unanswered:
+            for group in report.unanswered:
+                print(f"{group.count}\t{group.question}\t{' | '.join(group.examples)}")
+        else:
+            print(report.text())
+        return EXIT_OK
+
+    return asyncio.run(run())
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     """Register the Telegram command menus and webhook once per deploy (replicas do not, see README)."""
     from bot.config import ConfigError
@@ -330,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-dead", action="store_true", help="with outbox: requeue every dead item")
     p.add_argument("--limit", type=int, default=50, help="with outbox: list at most this many items")
     p.set_defaults(func=cmd_db)
+    p = sub.add_parser("report", help="what was asked, how it went, what went unanswered")
+    p.add_argument("--days", type=int, default=7, help="the last N days (default 7)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--unanswered", action="store_true", help="only the groups of unanswered questions")
+    p.add_argument("--csv", action="store_true", help="the unanswered groups as CSV (for Excel/WPS)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("setup", help="register the Telegram webhook and command menus (once per deploy)")
     p.set_defaults(func=cmd_setup)
     p = sub.add_parser("config", help="print the effective settings, secrets masked")

@@ -15,9 +15,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.report import Report, build_report
 from bot.store import Conversation, Feedback, OutboxItem, QuestionRecord, ScoredIntent, Store, Vote, utcnow
 from intents import Answer, Engine, Outcome
 from intents.normalize import clean_input
@@ -399,6 +400,14 @@ class Assistant:
         given = Feedback(record_id, who, vote, cleaned, voter.channel, utcnow())
         await self.store.put_feedback(given)
         return given
+
+    async def report(self, days: int) -> Report:
+        """Return the curators' report of the last days (empty when there is no store)."""
+        since = utcnow() - timedelta(days=days)
+        records = await self.store.questions_since(since) if self.store is not None else []
+        votes = await self.store.feedback_since(since) if self.store is not None else []
+        kb = self._engine.kb
+        return build_report(records, votes, list(kb.entries), self._engine.analyzer, since)
 
     async def record(self, record_id: str) -> QuestionRecord | None:
         """Return one record by id (None when unknown or there is no store)."""

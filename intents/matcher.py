@@ -353,7 +353,6 @@ class Matcher:
             )
         return candidates
 
-
     def example_features(self, analysis: Analysis) -> list[tuple[str, Features]]:
         """Return (intent, features) for every shortlisted example, for fitting the weights offline."""
         weight = self.analyzer.lexicon.weight
