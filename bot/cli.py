@@ -23,11 +23,11 @@ logger = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _engine() -> Engine:
+def _engine(settings: Settings | None = None) -> Engine:
     from bot.config import engine_cache_dir
     from intents import Engine
 
-    return Engine.load(cache_dir=engine_cache_dir())
+    return Engine.load(cache_dir=engine_cache_dir(), data_dir=settings.knowledge_dir if settings else None)
 
 
 async def open_assistant(settings: Settings, engine: Engine | None = None) -> Assistant:
@@ -44,7 +44,7 @@ async def open_assistant(settings: Settings, engine: Engine | None = None) -> As
         logger.warning("%s; answering without recording", exc)
         store = None
     return Assistant(
-        engine or _engine(),
+        engine or _engine(settings),
         store=store,
         salt=settings.user_hash_salt or "",
         context_ttl_seconds=settings.context_ttl_seconds,
@@ -144,12 +144,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kb_reload(data: Path | None) -> int:
+    """Validate the knowledge base the server loads, then ask the running server (its pid file) to reload it."""
+    from bot.reload import PID_FILE, signal_running_server
+    from knowledge import check_knowledge_base
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    folder = data or settings.knowledge_dir
+    kb, problems = check_knowledge_base(folder) if folder else check_knowledge_base()
+    if kb is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} error(s): not reloaded; the server keeps its knowledge base", file=sys.stderr)
+        return EXIT_FAIL
+    try:
+        pid = signal_running_server(settings.data_dir)
+    except (OSError, ValueError):
+        print(f"error: no running server found ({settings.data_dir / PID_FILE})", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"reload requested from the server (pid {pid}): {len(kb.entries)} entries")
+    return EXIT_OK
+
+
 def cmd_kb(args: argparse.Namespace) -> int:
     """Check the knowledge base, export it (JSON lines or a workbook), or import an edited workbook."""
     from knowledge import DATA_DIR, check_knowledge_base
 
     if args.action == "import":
         return _kb_import(args.file, args.data or DATA_DIR)
+    if args.action == "reload":
+        return _kb_reload(args.data)
     kb, problems = check_knowledge_base(args.data) if args.data else check_knowledge_base()
     if args.action == "check":
         for problem in problems:
@@ -347,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("kb", help="check, export or import the knowledge base")
-    p.add_argument("action", choices=["check", "export", "import"])
+    p.add_argument("action", choices=["check", "export", "import", "reload"])
     p.add_argument("file", nargs="?", type=Path, help="with import: the edited .xlsx workbook")
     p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the default)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="with export: write a workbook for curators instead")

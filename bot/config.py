@@ -161,6 +161,14 @@ def _database_url(env: Mapping[str, str], token: str | None) -> str | None:
     return raw
 
 
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = [part.strip() for part in env.get(name, "").split(",") if part.strip()]
+    try:
+        return frozenset(int(part) for part in raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated Telegram user ids (whole numbers)") from None
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -197,6 +205,10 @@ class Settings:
     wecom_token: str | None = None
     wecom_aes_key: str | None = None
     wecom_corp_id: str | None = None
+    knowledge_dir: Path | None = None
+    """The knowledge base to load (and reload); None: the packaged knowledge/data."""
+    admin_ids: frozenset[int] = frozenset()
+    """Telegram user ids that may use /stats, /unanswered and /reload."""
     data_dir: Path = Path("data")
     """Where the SQLite store lives (assistant.db) when DATABASE_URL is unset."""
     database_url: str | None = None
@@ -248,6 +260,8 @@ class Settings:
             user_hash_salt=_secret(env, "USER_HASH_SALT"),
             **_wechat(env),
             data_dir=Path(env.get("DATA_DIR", "").strip() or "data"),
+            knowledge_dir=Path(env["KNOWLEDGE_DIR"].strip()) if env.get("KNOWLEDGE_DIR", "").strip() else None,
+            admin_ids=_ids(env, "ADMIN_IDS"),
             database_url=_database_url(env, token),
             data_retention_days=_int(env, "DATA_RETENTION_DAYS", 180, 1, 36_500),
             context_ttl_seconds=_int(env, "CONTEXT_TTL_SECONDS", 600, 10, 86_400),
@@ -276,6 +290,8 @@ class Settings:
                 value = mask_url(value)
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, frozenset):
+                value = f"<{len(value)} set>" if value else None
             out[f.name] = value
         return out
 

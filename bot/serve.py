@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -21,6 +22,7 @@ from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
+from bot.reload import Reloader, install_sighup, write_pid
 from bot.service import Assistant
 from bot.store import Store
 from bot.store.locks import ProcessLock, acquire_polling_lock
@@ -79,9 +81,28 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         on_escalation=dispatcher.wake if dispatcher is not None else None,
     )
     service.subscribe(metrics.observe)
+    reloader = Reloader(service, settings)
+    pid_file: Path | None = None
+
+    async def start_reloads() -> None:  # SIGHUP and `python -m bot kb reload` reread the knowledge base
+        nonlocal pid_file
+        install_sighup(reloader)
+        pid_file = write_pid(settings.data_dir)
+
+    async def stop_reloads() -> None:
+        if pid_file is not None:
+            pid_file.unlink(missing_ok=True)
+
     mode = mode_of(settings)
     if mode is Mode.API:
-        return create_app(service, settings, metrics=metrics, dispatcher=dispatcher)
+        return create_app(
+            service,
+            settings,
+            metrics=metrics,
+            dispatcher=dispatcher,
+            startup=[start_reloads],
+            shutdown=[stop_reloads],
+        )
 
     # Imported only now: the API-only server neither needs nor pays for python-telegram-bot.
     import bot.telegram as telegram
@@ -93,7 +114,9 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         settings = settings.with_webhook_secret()
         assert settings.webhook_secret is not None
     # Every update goes through the store's inbox: stored before it is acknowledged, answered once.
-    application = telegram.build_application(settings, service, webhook=mode is Mode.WEBHOOK, inbox=store)
+    application = telegram.build_application(
+        settings, service, webhook=mode is Mode.WEBHOOK, inbox=store, reloader=reloader
+    )
     if mode is Mode.WEBHOOK:
         # The route and the runner share one Application: updates posted to the route feed its queue.
         assert settings.webhook_secret is not None
@@ -127,8 +150,8 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         telegram_route=route,
         metrics=metrics,
         dispatcher=dispatcher,
-        startup=[start_telegram],
-        shutdown=[stop_telegram],
+        startup=[start_reloads, start_telegram],
+        shutdown=[stop_reloads, stop_telegram],
     )
 
 
@@ -159,7 +182,7 @@ def run(settings: Settings) -> int:
         settings = settings.with_webhook_secret()  # first: a generated secret must be redacted from logs too
     configure_logging(settings)
     try:
-        engine = Engine.load(cache_dir=engine_cache_dir())
+        engine = Engine.load(cache_dir=engine_cache_dir(), data_dir=settings.knowledge_dir)
     except KnowledgeBaseError as exc:
         logger.error("cannot start: the knowledge base is invalid (run `python -m bot kb check`)\n%s", exc)
         return EXIT_FAIL

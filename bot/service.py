@@ -71,6 +71,8 @@ class Reply:
     answer: Answer
     id: str
     recorded: bool
+    kb_version: str
+    """The knowledge base that answered."""
     """False when the store could not keep it: the answer still goes out."""
     via: str = "ask"
     duplicate: bool = False
@@ -88,7 +90,12 @@ class Reply:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of `ask --json` and `POST /v1/ask`: the answer with `id` and `outcome`."""
-        return {"id": self.id, "outcome": self.answer.outcome.value, **self.answer.to_dict()}
+        return {
+            "id": self.id,
+            "outcome": self.answer.outcome.value,
+            **self.answer.to_dict(),
+            "kb_version": self.kb_version,
+        }
 
 
 def hash_user(user_id: str | int | None, salt: str = "") -> str | None:
@@ -165,9 +172,17 @@ class Assistant:
         self._on_escalation = on_escalation
         self._observers: list[Observer] = []
         self.kb_version = kb_version(engine)
+        self.loaded_at = utcnow()
+        """When the knowledge base now answering was loaded."""
         self._local: OrderedDict[str, Conversation] = OrderedDict()
         """Conversation state when there is no store (bounded): a bare number still picks a choice."""
         self.store_health = StoreHealth()
+
+    def swap(self, engine: Engine) -> None:
+        """Answer from a new engine from now on; questions in flight finish on the one they started with."""
+        version = kb_version(engine)
+        self._engine, self.kb_version = engine, version
+        self.loaded_at = utcnow()
 
     # -- reading the knowledge base (browsing, never answering) ---------------------------------------
 
@@ -250,11 +265,12 @@ class Assistant:
         started = time.perf_counter()
         asked_at = time.time()
         key = self._conversation_key(asker)
-        choice = await self._choice(question, key)
+        engine = self._engine  # a reload swaps it: this question finishes on the one it started with
+        choice = await self._choice(question, key, engine)
         if choice is not None:
-            answer, via = self._engine.answer_entry(choice), "pick"
+            answer, via = engine.answer_entry(choice), "pick"
         else:
-            answer, via = self._engine.ask(question), "ask"
+            answer, via = engine.ask(question), "ask"
         return await self._finish(answer, asker, via, started, asked_at, key, message_id)
 
     async def pick(self, entry_id: str, asker: Asker, *, via: str = "pick") -> Reply:
@@ -286,7 +302,7 @@ class Assistant:
             offered = []
         return reply, tuple(offered[:limit])
 
-    async def _choice(self, question: str, key: str | None) -> str | None:
+    async def _choice(self, question: str, key: str | None, engine: Engine) -> str | None:
         text = clean_input(question).strip()
         if key is None or not text.isdigit() or len(text) > 2:
             return None
@@ -306,7 +322,7 @@ class Assistant:
         if state is None or not 1 <= int(text) <= len(state.choices):
             return None
         chosen = state.choices[int(text) - 1]
-        return chosen if chosen in self._engine.kb.entries else None
+        return chosen if chosen in engine.kb.entries else None
 
     def _store_failed(self, exc: BaseException) -> None:
         self.store_health.failed(exc)
@@ -388,7 +404,9 @@ class Assistant:
                     via=via,
                 )
             )
-        return Reply(answer=answer, id=record_id, recorded=recorded, via=via, duplicate=duplicate)
+        return Reply(
+            answer=answer, id=record_id, recorded=recorded, kb_version=record.kb_version, via=via, duplicate=duplicate
+        )
 
     async def feedback(self, record_id: str, vote: Vote, voter: Asker, *, reason: str | None = None) -> Feedback | None:
         """Record a vote on a reply; the same voter voting again replaces the vote. None when the record is

@@ -162,9 +162,13 @@ class Engine:
         logger.info("engine ready: %d entries, %d example questions", len(kb.entries), self.matcher.example_count)
 
     @classmethod
-    def load(cls, thresholds: Thresholds | None = None, *, cache_dir: Path | None = None) -> Engine:
-        """Load and validate the packaged knowledge base and build the engine on it."""
-        return cls(load_knowledge_base(), thresholds, cache_dir=cache_dir)
+    def load(
+        cls, thresholds: Thresholds | None = None, *, cache_dir: Path | None = None, data_dir: Path | None = None
+    ) -> Engine:
+        """Load and validate a knowledge base (the packaged one unless data_dir names another) and build the
+        engine on it; KnowledgeBaseError lists every problem."""
+        kb = load_knowledge_base(data_dir) if data_dir is not None else load_knowledge_base()
+        return cls(kb, thresholds, cache_dir=cache_dir)
 
     def rank(self, question: str, *, limit: int = 5) -> list[Candidate]:
         """Return the best-scoring intents for a question (for diagnostics and evaluation)."""

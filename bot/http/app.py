@@ -400,6 +400,7 @@ class Api:
                 "topics": len(self.service.topics()),
                 "entries": self.service.entry_count,
                 "version": self.service.kb_version,
+                "loaded_at": self.service.loaded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             },
         }
         return JsonResponse(body, status_code=503 if status == "failing" else 200)

@@ -84,6 +84,7 @@ SCHEMAS: dict[str, Any] = {
             "figures": {"type": "array", "items": {"type": "string"}},
             "sources": {"type": "array", "items": _ref("Source")},
             "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": 3},
+            "kb_version": {"type": "string", "description": "A short content hash of the answering knowledge base."},
         }
     ),
     "FeedbackRequest": {
@@ -154,6 +155,7 @@ SCHEMAS: dict[str, Any] = {
                     "topics": {"type": "integer", "minimum": 0},
                     "entries": {"type": "integer", "minimum": 0},
                     "version": {"type": "string"},
+                    "loaded_at": {"type": "string", "description": "When that knowledge base was loaded (UTC)."},
                 }
             ),
         }

@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
+from bot.reload import Reloader
 from bot.service import Assistant
 from bot.telegram import handlers
 from bot.telegram.flood import FloodGate
@@ -185,10 +186,22 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Nothing to release."""
 
 
-def add_handlers(application: TelegramApplication) -> None:
-    """Register every handler and the one error handler; the first matching handler wins."""
+def add_handlers(application: TelegramApplication, admins: frozenset[int] = frozenset()) -> None:
+    """Register every handler and the one error handler; the first matching handler wins.
+
+    The admin commands exist only for ADMIN_IDS in private chats: for anyone else they are unknown commands.
+    """
     message = filters.UpdateType.MESSAGE
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    if admins:
+        admin = message & private & filters.User(user_id=sorted(admins))
+        application.add_handlers(
+            [
+                CommandHandler("stats", handlers.stats, filters=admin),
+                CommandHandler("unanswered", handlers.unanswered, filters=admin),
+                CommandHandler("reload", handlers.reload, filters=admin),
+            ]
+        )
     application.add_handlers(
         [
             CommandHandler("start", handlers.start, filters=message),
@@ -256,6 +269,7 @@ def build_application(
     tuning: Tuning | None = None,
     inbox: UpdateInbox | None = None,
     inbox_tuning: InboxTuning | None = None,
+    reloader: Reloader | None = None,
 ) -> TelegramApplication:
     """Build the Application for the configured token; with webhook=True it has no updater (updates come by HTTP).
 
@@ -287,7 +301,9 @@ def build_application(
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data[handlers.DEPS_KEY] = handlers.Deps(
-        service=service, flood=FloodGate(settings.per_replica(settings.chat_rate_limit_per_minute))
+        service=service,
+        flood=FloodGate(settings.per_replica(settings.chat_rate_limit_per_minute)),
+        reloader=reloader,
     )
-    add_handlers(application)
+    add_handlers(application, settings.admin_ids)
     return application

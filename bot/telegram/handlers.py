@@ -20,6 +20,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.reload import Reloader
 from bot.service import FEEDBACK_REASONS, Asker, Assistant
 from bot.store import Vote
 from bot.telegram import keyboards, render
@@ -68,6 +69,7 @@ class Deps:
     service: Assistant
     flood: FloodGate
     replies: ReplyMemory = field(default_factory=ReplyMemory)
+    reloader: Reloader | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -240,6 +242,41 @@ async def hotline(update: Update, context: Context) -> None:
     if await _admit(message, context):
         answer = (await deps(context).service.hotline(_asker(message))).answer
         await _reply(message, render.render_answer(answer), keyboards.hotline_keyboard())
+
+
+REPORT_DAYS = 7
+MAX_ADMIN_TEXT = 3500
+"""Telegram allows 4096 characters a message: long error lists are cut."""
+
+
+async def stats(update: Update, context: Context) -> None:
+    """(Admins) The last week's figures."""
+    message = cast(Message, update.effective_message)
+    report = await deps(context).service.report(REPORT_DAYS)
+    await message.reply_text(report.text()[:MAX_ADMIN_TEXT], do_quote=False)
+
+
+async def unanswered(update: Update, context: Context) -> None:
+    """(Admins) The largest groups of questions the assistant could not answer this week."""
+    message = cast(Message, update.effective_message)
+    report = await deps(context).service.report(REPORT_DAYS)
+    lines = [f"×{g.count} {g.question}" for g in report.unanswered[:20]]
+    await message.reply_text("\n".join(lines)[:MAX_ADMIN_TEXT] or render.NOTHING_UNANSWERED, do_quote=False)
+
+
+async def reload(update: Update, context: Context) -> None:
+    """(Admins) Reread the knowledge base; an invalid one is refused with its errors, the old one keeps serving."""
+    message = cast(Message, update.effective_message)
+    reloader = deps(context).reloader
+    if reloader is None:
+        await message.reply_text(render.NO_RELOAD, do_quote=False)
+        return
+    result = await reloader.reload()
+    if result.ok:
+        text = render.RELOADED.format(version=result.version, entries=result.entries)
+    else:
+        text = render.RELOAD_REFUSED.format(version=result.version) + "\n" + result.errors
+    await message.reply_text(text[:MAX_ADMIN_TEXT], do_quote=False)
 
 
 async def ask(update: Update, context: Context) -> None:

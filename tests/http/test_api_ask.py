@@ -41,7 +41,8 @@ def test_ask_falls_back_out_of_scope(api: Running, engine: Engine) -> None:
     response = api.client.post("/v1/ask", json={"question": OUT_OF_SCOPE, "chat_id": 42})
     assert response.status_code == 200
     body = response.json()
-    assert _without_id(body) == {"outcome": "fallback", **engine.ask(OUT_OF_SCOPE).to_dict()}
+    expected = {"outcome": "fallback", **engine.ask(OUT_OF_SCOPE).to_dict(), "kb_version": api.service.kb_version}
+    assert _without_id(body) == expected
     assert body["fallback"] is True and body["intent"] is None
     assert "12345" in body["answer"]
 
