@@ -194,7 +194,11 @@ def cmd_kb(args: argparse.Namespace) -> int:
     if args.xlsx:
         from knowledge.spreadsheet import export_workbook
 
-        export_workbook(kb, args.xlsx, args.data or DATA_DIR)
+        try:
+            export_workbook(kb, args.xlsx, args.data or DATA_DIR)
+        except OSError as exc:
+            print(f"cannot write {args.xlsx}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAIL
         print(f"wrote {len(kb.entries)} entries in {len(kb.topics)} topics to {args.xlsx}")
         return EXIT_OK
     from knowledge.export import entry_to_dict

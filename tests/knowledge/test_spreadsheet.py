@@ -200,3 +200,10 @@ def test_the_command_line_round_trip(data_dir: Path, tmp_path: Path, capsys: pyt
     assert main(["kb", "import", str(path), "--dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert "column G (kind 1): unknown kind 'speed'" in err and "nothing was written" in err
+
+
+def test_an_unwritable_export_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "export", "--xlsx", str(tmp_path / "no" / "such" / "dir" / "kb.xlsx")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["kb", "import"]) == 2
+    assert "kb import needs the workbook" in capsys.readouterr().err
