@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.service import AskEvent
@@ -45,12 +45,20 @@ class Metrics:
         )
         self.escalations = Counter(
             "hohhot_escalations",
-            "Escalation webhook events: queued, delivered, retried, failed (gave up), dropped (queue full).",
+            "Escalation webhook events: delivered, retried, failed (parked as dead).",
             ["result"],
             registry=self.registry,
         )
         self.entries = Gauge(
             "hohhot_knowledge_entries", "Entries in the loaded knowledge base.", registry=self.registry
+        )
+        self.knowledge = Info(
+            "hohhot_knowledge_base", "The knowledge base answering now: its content hash.", registry=self.registry
+        )
+        self.store_failures = Counter(
+            "hohhot_store_failures",
+            "Writes to the store that failed (answers went on unrecorded).",
+            registry=self.registry,
         )
         for channel in CHANNELS:  # export zeros from the start, so rates work on a fresh server
             self.questions.labels(channel)
@@ -65,6 +73,11 @@ class Metrics:
         self.questions.labels(event.channel).inc()
         self.outcomes.labels(event.channel, event.answer.outcome.value).inc()
         self.latency.labels(event.channel).observe(event.seconds)
+
+    def knowledge_base(self, version: str, entries: int) -> None:
+        """Show which knowledge base answers (at start and after each reload)."""
+        self.knowledge.info({"version": version})
+        self.entries.set(entries)
 
     def escalation(self, result: str) -> None:
         """Count one escalation event (see ESCALATION_RESULTS)."""

@@ -132,6 +132,8 @@ class StoreHealth:
     """Whether the last write to the store worked, for /healthz and the metrics."""
 
     def __init__(self) -> None:
+        self.on_failure: Callable[[], None] | None = None
+        """Called on every failed write (the metrics count them)."""
         self.failures = 0
         self.last_error: str | None = None
         self.failing_since: datetime | None = None
@@ -140,6 +142,8 @@ class StoreHealth:
         """Note a failed write."""
         self.failures += 1
         self.last_error = f"{type(exc).__name__}"
+        if self.on_failure is not None:
+            self.on_failure()
         if self.failing_since is None:
             self.failing_since = utcnow()
 
@@ -174,6 +178,8 @@ class Assistant:
         self.kb_version = kb_version(engine)
         self.loaded_at = utcnow()
         """When the knowledge base now answering was loaded."""
+        self.on_swap: Callable[[str, int], None] | None = None
+        """Called with the new version and entry count after a reload (the metrics show it)."""
         self._local: OrderedDict[str, Conversation] = OrderedDict()
         """Conversation state when there is no store (bounded): a bare number still picks a choice."""
         self.store_health = StoreHealth()
@@ -183,6 +189,8 @@ class Assistant:
         version = kb_version(engine)
         self._engine, self.kb_version = engine, version
         self.loaded_at = utcnow()
+        if self.on_swap is not None:
+            self.on_swap(version, len(engine.kb.entries))
 
     # -- reading the knowledge base (browsing, never answering) ---------------------------------------
 

@@ -466,7 +466,9 @@ def create_app(
     if metrics is None:
         metrics = Metrics()
         service.subscribe(metrics.observe)
-    metrics.entries.set(service.entry_count)
+    metrics.knowledge_base(service.kb_version, service.entry_count)
+    service.on_swap = metrics.knowledge_base
+    service.store_health.on_failure = metrics.store_failures.inc
     api = Api(service, settings, metrics)
     routes: list[BaseRoute] = [
         Route("/v1/ask", api.counted("/v1/ask", api.ask), methods=["POST"]),

@@ -3,6 +3,7 @@ salted user hashes only, never a raw id."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import telegram_factories as tf
 from bot_harness import FAST, make_settings
 from fake_bot_api import FakeBotApi
 
-from bot.service import FEEDBACK_REASONS, Assistant, hash_user
+from bot.reload import Reloader
+from bot.service import FEEDBACK_REASONS, Asker, Assistant, hash_user
 from bot.store import Store
-from bot.telegram import render, start_telegram
+from bot.telegram import build_application, render, start_telegram
 from intents import Engine
 
 SALT = "telegram-records-salt-0123"
@@ -87,3 +89,36 @@ async def test_votes_under_an_answer_are_stored_changed_and_explained(
     await store.close()
     assert [(vote, reason) for _, vote, reason in votes] == [("down", "已过时"), ("up", None)]
     assert len({record for record, _, _ in votes}) == 1
+
+
+async def test_admin_commands_answer_admins_only(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+    store = Store.from_settings(tmp_path / "data", None)
+    await store.open()
+    service = Assistant(engine, store=store, salt=SALT)
+    admin, stranger = tf.user("管理员", user_id=424242), tf.user("路人")
+    settings = dataclasses.replace(make_settings(api), admin_ids=frozenset({admin["id"]}))
+    reloader = Reloader(service, settings)
+    application = build_application(settings, service, webhook=False, tuning=FAST, reloader=reloader)
+    runner = await start_telegram(settings, service, application=application, tuning=FAST)
+    try:
+        for text in ("今天天气怎么样", QUESTION):
+            await service.ask(text, Asker("api"))
+        mine, theirs = tf.private_chat(admin), tf.private_chat(stranger)
+        for command in ("/stats", "/unanswered", "/reload"):
+            await api.send(theirs, stranger, command)
+        stranger_replies = await api.wait_replies(theirs["id"], 3)
+        await api.send(mine, admin, "/stats")
+        [stats] = await api.wait_replies(mine["id"])
+        await api.send(mine, admin, "/unanswered")
+        await api.wait_replies(mine["id"], 2)
+        await api.send(mine, admin, "/reload")
+        replies = await api.wait_replies(mine["id"], 3)
+    finally:
+        await runner.stop()
+        await store.close()
+    assert all(r.text == render.UNKNOWN_COMMAND for r in stranger_replies)  # no sign the commands exist
+    assert "2 个问题" in stats.text
+    assert "今天天气怎么样" in replies[1].text
+    assert replies[2].text == render.RELOADED.format(version=service.kb_version, entries=len(engine.kb.entries))
+    menus = [c["command"] for scope in api.scoped_commands.values() for c in scope]
+    assert not {"stats", "unanswered", "reload"} & set(menus)  # never listed in anyone's menu

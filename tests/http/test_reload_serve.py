@@ -1,0 +1,58 @@
+"""`python -m bot kb reload` asks a running `serve` (SIGHUP through its pid file) to reload; an invalid knowledge
+base is refused before the server is disturbed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_serve
+from test_serve import clean_env
+
+from knowledge.loader import DATA_DIR
+
+start_serve = test_serve.start_serve
+QUESTION = "企业开办要几天"
+TOPIC = "topics/business_registration.yaml"
+OLD, NEW = "已压缩至0.5个工作日", "已压缩至0.5个工作日（测试改写）"
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    """Return a copy of the packaged knowledge base that a test may edit."""
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, folder)
+    return folder
+
+
+def _edit(folder: Path, old: str, new: str) -> None:
+    path = folder / TOPIC
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+
+def test_kb_reload_asks_the_running_server_and_refuses_an_invalid_base(
+    knowledge: Path, tmp_path: Path, start_serve: Any
+) -> None:
+    data = tmp_path / "data"
+    env = {"KNOWLEDGE_DIR": str(knowledge), "DATA_DIR": str(data)}
+    server = start_serve(**env)
+    version = server.client.get("/healthz").json()["knowledge_base"]["version"]
+    assert OLD in server.client.post("/v1/ask", json={"question": QUESTION}).json()["answer"]
+    command = [sys.executable, "-m", "bot", "kb", "reload"]
+    (knowledge / TOPIC).write_text("topic: [unclosed", encoding="utf-8")
+    refused = subprocess.run(command, env=clean_env(**env), capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert refused.returncode == 1 and "business_registration.yaml" in refused.stderr
+    shutil.copy(DATA_DIR / TOPIC, knowledge / TOPIC)
+    _edit(knowledge, OLD, NEW)
+    done = subprocess.run(command, env=clean_env(**env), capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 30
+    while server.client.get("/healthz").json()["knowledge_base"]["version"] == version:
+        assert time.monotonic() < deadline, "the server did not reload"
+        time.sleep(0.05)
+    assert NEW in server.client.post("/v1/ask", json={"question": QUESTION}).json()["answer"]
