@@ -144,6 +144,61 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kb_suggest(days: int, out: Path) -> int:
+    """Write the proposals from the records into a review file."""
+    from bot.curation import review_file
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+
+    async def run() -> int:
+        assistant = await open_assistant(settings)
+        if assistant.store is None:
+            print("error: the store cannot be opened (see the warning above)", file=sys.stderr)
+            return EXIT_FAIL
+        try:
+            proposals = await assistant.proposals(days)
+        finally:
+            await assistant.store.close()
+        out.write_text(review_file(proposals), encoding="utf-8")
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(p.kind for p in proposals).items())) or "none"
+        print(f"{len(proposals)} proposal(s) ({kinds}) written to {out}; set accept: true, then kb accept {out}")
+        return EXIT_OK
+
+    from collections import Counter
+
+    return asyncio.run(run())
+
+
+def _kb_accept(path: Path | None, data_dir: Path) -> int:
+    """Apply the accepted proposals of a review file to the topic files, validated first."""
+    from bot.curation import accepted
+    from knowledge.editing import add_questions
+    from knowledge.loader import KnowledgeBaseError
+
+    if path is None:
+        print("error: kb accept needs the proposals file", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        additions = accepted(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not additions:
+        print("nothing accepted: set accept: true on the proposals to apply")
+        return EXIT_OK
+    try:
+        written = add_questions(additions, data_dir)
+    except KnowledgeBaseError as exc:
+        print(f"not applied, the result would be invalid:\n{exc}", file=sys.stderr)
+        return EXIT_FAIL
+    count = sum(len(q) for q in additions.values())
+    print(f"added {count} question(s) to {len(additions)} entr(y/ies); wrote {', '.join(p.name for p in written)}")
+    print("run `python -m bot kb reload` to answer with them")
+    return EXIT_OK
+
+
 def _kb_reload(data: Path | None) -> int:
     """Validate the knowledge base the server loads, then ask the running server (its pid file) to reload it."""
     from bot.reload import PID_FILE, signal_running_server
@@ -176,6 +231,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
         return _kb_import(args.file, args.data or DATA_DIR)
     if args.action == "reload":
         return _kb_reload(args.data)
+    if args.action == "suggest":
+        return _kb_suggest(args.days, args.file or Path("kb-suggestions.yaml"))
+    if args.action == "accept":
+        return _kb_accept(args.file, args.data or DATA_DIR)
     kb, problems = check_knowledge_base(args.data) if args.data else check_knowledge_base()
     if args.action == "check":
         for problem in problems:
@@ -377,8 +436,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("kb", help="check, export or import the knowledge base")
-    p.add_argument("action", choices=["check", "export", "import", "reload"])
-    p.add_argument("file", nargs="?", type=Path, help="with import: the edited .xlsx workbook")
+    p.add_argument("action", choices=["check", "export", "import", "reload", "suggest", "accept"])
+    p.add_argument("--days", type=int, default=30, help="with suggest: the records of the last N days")
+    p.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="import: the edited .xlsx; suggest: the review file to write; accept: the review file",
+    )
     p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the default)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="with export: write a workbook for curators instead")
     p.add_argument("--data", "--dir", type=Path, help="a knowledge data folder to use instead of the packaged one")

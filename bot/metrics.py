@@ -10,7 +10,7 @@ from intents import Outcome
 
 CHANNELS = ("api", "telegram", "cli")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-ESCALATION_RESULTS = ("queued", "delivered", "retried", "failed", "dropped")
+ESCALATION_RESULTS = ("delivered", "retried", "failed")
 
 # The `*_created` timestamp series double the output and no dashboard of ours reads them (process-wide switch).
 disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus_client

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.curation import Proposal, propose
 from bot.report import Report, build_report
 from bot.store import Conversation, Feedback, OutboxItem, QuestionRecord, ScoredIntent, Store, Vote, utcnow
 from intents import Answer, Engine, Outcome
@@ -434,6 +435,13 @@ class Assistant:
         votes = await self.store.feedback_since(since) if self.store is not None else []
         kb = self._engine.kb
         return build_report(records, votes, list(kb.entries), self._engine.analyzer, since)
+
+    async def proposals(self, days: int) -> list[Proposal]:
+        """Return suggested paraphrases and missing entries from the records of the last days."""
+        if self.store is None:
+            return []
+        records = await self.store.questions_since(utcnow() - timedelta(days=days))
+        return propose(records, self._engine.analyzer, set(self._engine.kb.entries))
 
     async def record(self, record_id: str) -> QuestionRecord | None:
         """Return one record by id (None when unknown or there is no store)."""
