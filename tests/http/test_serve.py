@@ -240,7 +240,7 @@ def test_an_invalid_knowledge_base_fails_fast(
 ) -> None:
     problem = Problem("topics/x.yaml", "x_entry", "reply", "must not be empty")
 
-    def broken() -> None:
+    def broken(**kwargs: object) -> None:
         raise KnowledgeBaseError([problem])
 
     monkeypatch.setattr(serve_module.Engine, "load", broken)
