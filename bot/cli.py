@@ -117,6 +117,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score the engine on a question file and list every miss."""
+    from collections import Counter
+
     from intents.evaluation import EvalFileError, evaluate, load_cases
 
     try:
@@ -128,11 +130,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for result in report.misses:
         a = result.answer
         expected = "|".join(result.case.figures) or "OOS"
-        got = (
-            "fallback"
-            if a.outcome == "fallback"
-            else ("suggest " + ",".join(s.intent for s in a.suggestions) if a.suggestions else f"answer {a.intent}")
-        )
+        if a.suggestions:
+            got = "suggest " + ",".join(s.intent for s in a.suggestions)
+        else:  # answer, partial (with the related entry), fallback, smalltalk, empty
+            got = f"{a.outcome.value} {a.entry.id}" if a.entry is not None else a.outcome.value
         print(
             f"MISS line {result.case.line}: {result.case.question}  "
             f"expected {expected}; got {got} (score {a.score:.1f})"
@@ -141,6 +142,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"questions: {len(report.results)} ({n_in} in scope, {n_oos} out of scope)")
     print(f"in-scope accuracy: {report.in_scope_accuracy:.1%}  out-of-scope fallback: {report.oos_fallback_rate:.1%}")
     print(f"confidently wrong: {report.confidently_wrong_rate:.1%}")
+    outcomes = Counter(r.answer.outcome.value for r in report.results)
+    print("outcomes: " + ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())))
     return EXIT_OK
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from intents.analyzer import Analysis, Analyzer
+from intents.asked import load_asked_kinds
 from intents.cache import Cache, default_folder
 from intents.explain import CandidateExplanation, Explanation
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
-from intents.normalize import clean_input
-from intents.scoring import Scoring, contributions, default_scoring
+from intents.normalize import clean_input, normalize
+from intents.scoring import Scoring, contributions, default_scoring, score
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
 from knowledge.export import source_to_dict
 from knowledge.model import distinct_sources
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
 SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
 SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
+PARTIAL_TEMPLATE = "报道没有给出{missing}。报道中相关的内容是：{reply}\n如需确切信息，建议拨打12345热线咨询。"
 CANDIDATES_KEPT = 3
 
 
@@ -33,6 +35,8 @@ class Outcome(StrEnum):
     ANSWER = "answer"
     SUGGEST = "suggest"
     FALLBACK = "fallback"
+    PARTIAL = "partial"
+    """On topic, but the reports do not give what was asked: says so, cites the related facts and 12345."""
     EMPTY = "empty"
 
 
@@ -87,7 +91,7 @@ class Answer:
     @property
     def fallback(self) -> bool:
         """Return True when the question was not answered from the knowledge base."""
-        return self.outcome in (Outcome.FALLBACK, Outcome.SUGGEST)
+        return self.outcome in (Outcome.FALLBACK, Outcome.SUGGEST, Outcome.PARTIAL)
 
     @property
     def figures(self) -> tuple[str, ...]:
@@ -145,6 +149,7 @@ class Engine:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.scoring = scoring or default_scoring()
+        self.asked_kinds = load_asked_kinds()
         cache = Cache(cache_dir or default_folder())
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
         self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms, cache=cache))
@@ -188,7 +193,11 @@ class Engine:
         if all(t in INTERROGATIVES for t in analysis.tokens):
             return self._fallback(cleaned, 0.0), "only question words: nothing names a topic", []
         candidates = self.matcher.rank(analysis, limit=self.thresholds.max_suggestions + 1)
-        answer, reason = self._decide(cleaned, candidates)
+        answer, reason = self._decide(cleaned, candidates, analysis.normalized)
+        if answer.outcome is Outcome.FALLBACK:
+            partial = self._scope_partial(cleaned, candidates, analysis.tokens)
+            if partial is not None:
+                answer, reason = partial, f"{partial.entry.id if partial.entry else ''} is on topic in another scope"
         kept = tuple(candidates[:CANDIDATES_KEPT])
         return replace(answer, candidates=kept, confidence=self.confidence(candidates)), reason, candidates
 
@@ -235,7 +244,7 @@ class Engine:
         """Apply the decision rule to ranked candidates."""
         return replace(self._decide(question, candidates)[0], confidence=self.confidence(candidates))
 
-    def _decide(self, question: str, candidates: list[Candidate]) -> tuple[Answer, str]:
+    def _decide(self, question: str, candidates: list[Candidate], normalized: str = "") -> tuple[Answer, str]:
         """Return the decision and its reason, in English, for explanations."""
         t = self.thresholds
         eligible = [c for c in candidates if c.coverage >= t.min_coverage]
@@ -253,6 +262,14 @@ class Engine:
         if best.score >= t.answer and (sure or best.score - runner_up >= t.margin):
             lead = best.score - runner_up
             why = "it is a rewording of an example" if sure else f"it leads the runner-up by {lead:.1f}"
+            entry = self.kb.entries[best.intent]
+            given = frozenset(fact.kind for fact in entry.facts)
+            unmet = self.asked_kinds.unmet(self.asked_kinds.detect(normalized or normalize(question)), given)
+            if unmet:
+                missing = "、".join(k.missing for k in unmet)
+                kinds = ", ".join(k.name for k in unmet)
+                reason = f"{best.intent} is on topic but has no fact of the kind asked ({kinds})"
+                return self._partial(question, entry, best.score, missing), reason
             answer = self.answer_entry(best.intent, question=question, score=best.score)
             return answer, f"answered {best.intent}: score {best.score:.1f}, {why}"
         offered = [c for c in eligible if c.score >= t.suggest][: t.max_suggestions]
@@ -287,6 +304,43 @@ class Engine:
             entry=entry,
             facts=entry.facts,
         )
+
+    def _partial(self, question: str, entry: Entry, score: float, missing: str) -> Answer:
+        """Say plainly what the reports do not give, with the entry's related cited facts and the 12345 guidance."""
+        hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
+        return Answer(
+            question=question,
+            outcome=Outcome.PARTIAL,
+            reply=PARTIAL_TEMPLATE.format(missing=missing, reply=entry.reply),
+            score=score,
+            entry=entry,
+            facts=(*entry.facts, *hotline),
+        )
+
+    def _scope_partial(self, question: str, candidates: list[Candidate], tokens: tuple[str, ...]) -> Answer | None:
+        """Return a partial answer when the best candidate fails only because the question names another year or
+        place than the entry covers (2025年企业开办要几天): the related figure, with what the reports lack."""
+        if not candidates:
+            return None
+        best = candidates[0]
+        f = best.features
+        if not (f.year_mismatch or f.place_mismatch) or f.unit_mismatch or f.detail_mismatch or f.list_mismatch:
+            return None
+        weights = self.scoring.weights
+        in_scope = score(replace(f, year_mismatch=0, place_mismatch=0), weights)
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        t = self.thresholds
+        if f.coverage < t.min_coverage or in_scope < t.answer or in_scope - runner_up < t.margin:
+            return None
+        entry = self.kb.entries.get(best.intent)
+        if entry is None:
+            return None
+        text = entry.reply + "".join(entry.questions)
+        asked = self.matcher.asked(tokens)
+        words = [f"{y}年" for y in asked.years if y not in text] + [c for c in asked.constraints if c not in text]
+        if not words:
+            return None
+        return self._partial(question, entry, best.score, f"{'、'.join(words)}的相关情况")
 
     def _fallback(self, question: str, score: float) -> Answer:
         fb = self.kb.fallback

@@ -1,0 +1,85 @@
+"""What a question asks for (a duration, an amount, a list, a procedure…) and whether an entry's facts give it.
+
+The table lives in `intents/data/asked_kinds.yaml`; loading checks it and names the file, entry and field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.model import AnswerKind
+
+ASKED_KINDS_FILE = Path(__file__).resolve().parent / "data" / "asked_kinds.yaml"
+
+
+class AskedKindsError(ValueError):
+    """asked_kinds.yaml is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskedKind:
+    """One kind of answer a question can ask for."""
+
+    name: str
+    pattern: re.Pattern[str]
+    satisfied_by: frozenset[AnswerKind]
+    missing: str
+    """What the reports do not say, as the partial answer names it (所问的办理时长)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AskedKinds:
+    """The whole table, in file order."""
+
+    kinds: tuple[AskedKind, ...]
+
+    def detect(self, normalized: str) -> tuple[AskedKind, ...]:
+        """Return the kinds a normalised question asks for."""
+        return tuple(k for k in self.kinds if k.pattern.search(normalized))
+
+    @staticmethod
+    def unmet(asked: tuple[AskedKind, ...], given: frozenset[AnswerKind]) -> tuple[AskedKind, ...]:
+        """Return the asked kinds that none of the given fact kinds satisfies."""
+        return tuple(k for k in asked if not k.satisfied_by & given)
+
+
+def _field(path: Path, name: str, entry: dict[str, Any], key: str, kind: type) -> Any:
+    value = entry.get(key)
+    if not isinstance(value, kind) or not value:
+        raise AskedKindsError(f"{path}: entry `{name}`: `{key}` must be a non-empty {kind.__name__}")
+    return value
+
+
+def load_asked_kinds(path: Path = ASKED_KINDS_FILE) -> AskedKinds:
+    """Read and check the table; AskedKindsError names the file, entry and field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise AskedKindsError(f"{path}: cannot read ({exc})") from exc
+    if not isinstance(data, dict) or not data:
+        raise AskedKindsError(f"{path}: must map each asked kind to its patterns, satisfied_by and missing")
+    kinds: list[AskedKind] = []
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            raise AskedKindsError(f"{path}: entry `{name}` must be a mapping")
+        unknown = sorted(set(entry) - {"patterns", "satisfied_by", "missing"})
+        if unknown:
+            raise AskedKindsError(f"{path}: entry `{name}`: unknown field(s) {', '.join(map(str, unknown))}")
+        patterns = _field(path, name, entry, "patterns", list)
+        try:
+            pattern = re.compile("|".join(f"(?:{p})" for p in map(str, patterns)))
+        except re.error as exc:
+            raise AskedKindsError(f"{path}: entry `{name}`: `patterns`: {exc}") from exc
+        listed = _field(path, name, entry, "satisfied_by", list)
+        try:
+            satisfied = frozenset(AnswerKind(str(k)) for k in listed)
+        except ValueError as exc:
+            raise AskedKindsError(f"{path}: entry `{name}`: `satisfied_by`: {exc}") from exc
+        missing = _field(path, name, entry, "missing", str)
+        kinds.append(AskedKind(str(name), pattern, satisfied, missing))
+    return AskedKinds(tuple(kinds))

@@ -1,0 +1,65 @@
+"""Honest partial answers: on topic, but the reports do not give what was asked (its kind or its scope)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intents import Engine, Outcome
+from intents.asked import AskedKindsError, load_asked_kinds
+from intents.evaluation import Case, Result
+
+
+def test_another_year_gets_the_related_figure_and_says_what_is_missing(engine: Engine) -> None:
+    answer = engine.ask("2025年企业开办要几天")
+    assert answer.outcome is Outcome.PARTIAL and answer.fallback and answer.intent is None
+    assert answer.entry is not None and answer.entry.id == "business_registration_time"
+    assert answer.text.startswith("报道没有给出2025年的相关情况")
+    assert "0.5个工作日" in answer.text and "12345" in answer.text and answer.sources
+
+
+def test_a_kind_the_entry_does_not_give_is_said_plainly(engine: Engine) -> None:
+    answer = engine.ask("16座绿色矿山分别在哪")
+    assert answer.outcome is Outcome.PARTIAL and answer.fallback
+    assert "报道没有给出所问的具体地点" in answer.text and "16座" in answer.text and "来源：" in answer.text
+
+
+@pytest.mark.parametrize("question", ["企业开办要几天", "12345诉求办理多久调度一次", "办不成事去哪"])
+def test_a_kind_the_entry_gives_is_answered(engine: Engine, question: str) -> None:
+    assert engine.ask(question).outcome is Outcome.ANSWER
+
+
+def test_how_often_is_not_how_long() -> None:
+    kinds = load_asked_kinds()
+    assert [k.name for k in kinds.detect("企业开办要几天")] == ["duration"]
+    assert [k.name for k in kinds.detect("多久调度一次")] == ["frequency"]
+    assert {k.name for k in kinds.detect("需要哪些材料")} == {"list", "procedure"}
+    assert kinds.detect("企业开办") == ()
+
+
+def test_a_partial_counts_as_falling_back_in_the_evaluation(engine: Engine) -> None:
+    partial = engine.ask("2025年企业开办要几天")
+    oos = Result(Case("2025年企业开办要几天", (), 1), partial)
+    in_scope = Result(Case("2025年企业开办要几天", ("0.5个工作日",), 2), partial)
+    assert oos.correct and not oos.confidently_wrong
+    assert not in_scope.correct and not in_scope.confidently_wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("duration: {patterns: ['(多久'], satisfied_by: [duration], missing: x}", r"`duration`: `patterns`"),
+        ("duration: {patterns: [多久], satisfied_by: [often], missing: x}", r"`duration`: `satisfied_by`"),
+        ("duration: {patterns: [多久], satisfied_by: [duration]}", r"`duration`: `missing` must be"),
+        ("duration: {patterns: [多久], satisfied_by: [duration], missing: x, extra: 1}", "unknown field"),
+        ("", "must map"),
+        ("a: [", "cannot read"),
+    ],
+)
+def test_a_bad_table_fails_naming_file_entry_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "asked_kinds.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(AskedKindsError, match=message) as info:
+        load_asked_kinds(path)
+    assert "asked_kinds.yaml" in str(info.value)
