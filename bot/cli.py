@@ -297,15 +297,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(quick=args.quick)
 
 
+_SETTINGS: list[Settings | None] = []
+"""The settings, read once per run (environment and .env) and shared by every command."""
+
+
 def _settings() -> Settings | None:
-    """Return the settings from the environment, or None after printing what is wrong with them."""
+    """Return the settings from the environment and .env (read once), or None after printing what is wrong."""
     from bot.config import ConfigError, Settings
 
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return None
+    if not _SETTINGS:
+        try:
+            _SETTINGS.append(Settings.from_env())
+        except ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            _SETTINGS.append(None)
+    return _SETTINGS[0]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -482,8 +488,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        args.func = cmd_serve if os.environ.get("TELEGRAM_BOT_TOKEN", "").strip() else cmd_chat
+    _SETTINGS.clear()  # each run reads the environment and .env anew, once
+    if args.command is None:  # the token may be in the environment or only in .env
+        settings = _settings()
+        if settings is None:
+            return EXIT_USAGE
+        args.func = cmd_serve if settings.telegram_bot_token else cmd_chat
     from knowledge.loader import KnowledgeBaseError
 
     try:

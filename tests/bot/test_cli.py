@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot import cli
 from knowledge import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +104,53 @@ def test_chat_lets_the_user_pick_a_suggestion_by_number() -> None:
     result = run("chat", stdin="排名\n1\n")
     assert result.returncode == 0
     assert "来源：" in result.stdout
+
+
+# --- #12 item 8: the command line and configuration ------------------------------------------------
+
+
+def _run(args: list[str], tmp_path: Path, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess[bytes]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "KNOWLEDGE_DIR")}
+    environ |= {"DATA_DIR": str(tmp_path / "data"), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, env=environ, cwd=tmp_path, timeout=60
+    )
+
+
+def test_ask_json_batch_survives_undecodable_bytes(tmp_path: Path) -> None:
+    done = _run(
+        ["ask", "--json", "-"], tmp_path, "企业开办要几天\n".encode() + b"\xff\xfe\x80\n" + "今天天气怎么样\n".encode()
+    )
+    assert done.returncode == 0
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [line["outcome"] for line in lines][0::2] == ["answer", "fallback"] and len(lines) == 3
+
+
+@pytest.mark.parametrize("command", [["ask", "企业开办要几天"], ["ask", "--json", "企业开办要几天"], ["chat"]])
+def test_an_invalid_knowledge_base_is_a_clean_error_list(tmp_path: Path, command: list[str]) -> None:
+    broken = tmp_path / "kb"
+    shutil.copytree(DATA_DIR, broken)
+    (broken / "topics" / "hotline.yaml").write_text("topic: [unclosed", encoding="utf-8")
+    done = _run(command, tmp_path, KNOWLEDGE_DIR=str(broken))
+    err = done.stderr.decode()
+    assert done.returncode == 1 and "hotline.yaml" in err and "Traceback" not in err
+
+
+def test_a_dotenv_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"LOG_LEVEL=info\nHOST=\xff\xfe\n")
+    done = _run(["config"], tmp_path)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and ".env" in err and "UTF-8" in err and "Traceback" not in err
+
+
+def test_a_token_only_in_dotenv_makes_bare_python_m_bot_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=123456:ABCdefGHIjklMNOpqr\n", encoding="utf-8")
+    chosen: list[str] = []
+    monkeypatch.setattr(cli, "cmd_serve", lambda args: chosen.append("serve") or 0)
+    monkeypatch.setattr(cli, "cmd_chat", lambda args: chosen.append("chat") or 0)
+    assert cli.main([]) == 0
+    (tmp_path / ".env").unlink()
+    assert cli.main([]) == 0
+    assert chosen == ["serve", "chat"]
