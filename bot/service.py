@@ -312,8 +312,10 @@ class Assistant:
         return reply, tuple(offered[:limit])
 
     async def _choice(self, question: str, key: str | None, engine: Engine) -> str | None:
+        if key is None or len(question) > 16 or not any(c.isdigit() for c in question):
+            return None  # the common case costs nothing: only a short text with a digit can be a choice
         text = clean_input(question).strip()
-        if key is None or not text.isdigit() or len(text) > 2:
+        if not text.isdigit() or len(text) > 2:
             return None
         if self.store is None:
             state = self._local.get(key)
