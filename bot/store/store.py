@@ -342,9 +342,12 @@ class Store:
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         # One statement: on SQLite it takes the write lock at once (no read-then-write upgrade to fail).
+        # A materialised CTE: PostgreSQL may otherwise run a LIMIT subquery inside IN () more than once and
+        # claim more rows than asked for.
+        picked = pick.cte("picked").prefix_with("MATERIALIZED")
         stmt = (
             update(outbox)
-            .where(outbox.c.id.in_(pick.scalar_subquery()))
+            .where(outbox.c.id.in_(select(picked.c.id)))
             .values(claimed_until=now + timedelta(seconds=lease_seconds))
             .returning(*outbox.c)
         )
@@ -426,7 +429,7 @@ class Store:
             pick = pick.with_for_update(skip_locked=True)
         stmt = (
             update(telegram_updates)
-            .where(telegram_updates.c.update_id.in_(pick.scalar_subquery()))
+            .where(telegram_updates.c.update_id.in_(select(pick.cte("picked").prefix_with("MATERIALIZED").c.update_id)))
             .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=telegram_updates.c.attempts + 1)
             .returning(telegram_updates.c.update_id, telegram_updates.c.payload)
         )
