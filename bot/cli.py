@@ -36,6 +36,7 @@ async def open_assistant(settings: Settings, engine: Engine | None = None) -> As
     from bot.service import Assistant
     from bot.store import Store, StoreError
 
+    engine = engine or _engine(settings)  # first: an invalid knowledge base must not leave a store open
     store: Store | None = Store.from_settings(settings.data_dir, settings.database_url)
     assert store is not None
     try:
@@ -44,7 +45,7 @@ async def open_assistant(settings: Settings, engine: Engine | None = None) -> As
         logger.warning("%s; answering without recording", exc)
         store = None
     return Assistant(
-        engine or _engine(settings),
+        engine,
         store=store,
         salt=settings.user_hash_salt or "",
         context_ttl_seconds=settings.context_ttl_seconds,
