@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -50,7 +51,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in names}  # never a token: API only, no network
     env.update(
         {"PYTHONPATH": str(ROOT), "HOST": "127.0.0.1", "PORT": str(port), "RATE_LIMIT_PER_MINUTE": "100000",
-         "LOG_LEVEL": "warning"}
+         "LOG_LEVEL": "warning", "DATA_DIR": tempfile.mkdtemp(prefix="bench-http-")}  # the store is on, in SQLite
     )
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT / "scripts")
     deadline = time.monotonic() + 60
