@@ -34,6 +34,7 @@ _STATIC = {
     "style.css": "text/css; charset=utf-8",
     "widget.js": "text/javascript; charset=utf-8",
     "index.html": "text/html; charset=utf-8",
+    "icon.svg": "image/svg+xml",
 }
 
 
@@ -102,9 +103,9 @@ class WebEndpoints:
         return self._asset("index.html", cache=False)
 
     async def static(self, request: Request) -> Response:
-        """GET /web/static/{name}: the page's script and style sheet."""
+        """GET /web/static/{name}: the page's script, style sheet and icon."""
         name = request.path_params["name"]
-        if name not in ("app.js", "style.css"):
+        if name not in ("app.js", "style.css", "icon.svg"):
             raise ApiError(404, "not_found", "没有这个文件。")
         return self._asset(name)
 

@@ -72,11 +72,17 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def console_errors() -> list[str]:
+    """Return the errors the page logs; a test that provokes one removes it, any other fails the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, console_errors: list[str]) -> Iterator[Any]:
     """Return a fresh desktop-sized page whose console errors fail the test."""
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
     page = context.new_page()
-    errors: list[str] = []
+    errors = console_errors
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.set_default_timeout(10_000)

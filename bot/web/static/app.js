@@ -10,8 +10,12 @@
   var send = document.getElementById("send");
   var busy = false;
 
-  if (new URLSearchParams(window.location.search).get("embed") === "1") {
+  if (new URLSearchParams(window.location.search).get("embed") === "1" && window.parent !== window) {
     document.documentElement.classList.add("embed");
+    // Inside the widget: Escape asks the embedding page to close the chat window (it checks our origin).
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { window.parent.postMessage("hohhot-assistant:close", "*"); }
+    });
   }
 
   function chatId() {

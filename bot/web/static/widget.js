@@ -71,6 +71,11 @@
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { hide(); }
   });
+  window.addEventListener("message", function (event) {
+    if (event.origin === base && event.data === "hohhot-assistant:close" && panel.style.display !== "none") {
+      hide();
+    }
+  });
 
   panel.appendChild(close);
   root.appendChild(panel);
