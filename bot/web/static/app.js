@@ -63,11 +63,11 @@
     });
   }
 
-  function chipGroup(label, items, onPick) {
+  function chipGroup(label, items, onPick, visibleLabel) {
     var group = el("div", "chips");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", label);
-    group.appendChild(el("span", "chips-label", label + "："));
+    if (visibleLabel) { group.appendChild(el("span", "chips-label", label + "：")); }
     items.forEach(function (item) {
       var chip = el("button", "chip", item.question);
       chip.type = "button";
@@ -116,12 +116,12 @@
     });
     bubble.appendChild(reply);
     if (Array.isArray(data.suggestions) && data.suggestions.length) {
-      bubble.appendChild(chipGroup("您是想问", data.suggestions, pick));
+      bubble.appendChild(chipGroup("您是想问", data.suggestions, pick, false));
     }
     if (data.footer) { bubble.appendChild(el("p", "footer", String(data.footer))); }
     if (data.source) { bubble.appendChild(el("p", "source", String(data.source))); }
     if (Array.isArray(data.related) && data.related.length) {
-      bubble.appendChild(chipGroup("相关问题", data.related, pick));
+      bubble.appendChild(chipGroup("相关问题", data.related, pick, true));
     }
     if (typeof data.id === "string" || typeof data.id === "number") {
       bubble.appendChild(voteBar(data.id));
