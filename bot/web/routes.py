@@ -177,6 +177,10 @@ class WebEndpoints:
         return JsonResponse(answer_view(answer, kb), headers=headers)
 
 
+WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/web/pick"})
+"""The page's paths: for browsers, described in docs/http-api.md rather than in the API's OpenAPI document."""
+
+
 def web_routes(api: Api) -> list[BaseRoute]:
     """Return the page's routes, counted and error-shaped like the API's."""
     web = WebEndpoints(api)

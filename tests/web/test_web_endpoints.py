@@ -8,6 +8,7 @@ import pytest
 from http_helpers import ServerFactory
 
 from bot.config import ConfigError, Settings
+from bot.web.routes import WEB_PATHS
 
 EMBEDDER = "https://www.huhhot.gov.cn"
 
@@ -172,3 +173,9 @@ def test_allowed_origins_setting_is_checked() -> None:
     for bad in ("www.huhhot.gov.cn", "https://www.huhhot.gov.cn/chat", "ftp://x.cn", "https://u:p@x.cn"):
         with pytest.raises(ConfigError, match="WEB_ALLOWED_ORIGINS"):
             Settings.from_env({"WEB_ALLOWED_ORIGINS": bad}, None)
+
+
+def test_page_paths_are_the_ones_served(start_server: ServerFactory) -> None:
+    server = start_server()
+    served = {getattr(route, "path", "") for route in server.app.routes}
+    assert served >= WEB_PATHS
