@@ -1,8 +1,8 @@
-"""Routes of the public chat page: the page and its assets, the widget script, and `/web/ask`, `/web/pick`.
+"""Routes of the public chat page: its assets, the widget script, and `/web/ask`, `/web/pick`, `/web/feedback`.
 
-A thin adapter: the page's calls go through the API's service, rate limiter and error shape; the only rule of
-its own is the origin rule (the browser's Origin must be this server or a configured WEB_ALLOWED_ORIGINS site),
-which stands in for an API key the browser could not keep secret.
+A thin adapter: the page's calls go through the assistant façade, the API's rate limiter and error shape. Its
+one rule of its own is the origin rule (the browser's Origin must be this server or a WEB_ALLOWED_ORIGINS
+site), which stands in for an API key the browser could not keep secret.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.http.app import MAX_CHAT_ID_CHARS, ApiError, JsonResponse, parse_ask, read_body
-from bot.web.view import answer_view
+from bot.http.app import MAX_CHAT_ID_CHARS, ApiError, JsonResponse, parse_ask, parse_feedback, read_body
+from bot.service import Asker
+from bot.web.view import reply_view
 
 if TYPE_CHECKING:
     from bot.http.app import Api
@@ -161,23 +162,35 @@ class WebEndpoints:
             return await self.preflight(request)
         headers = self.guard(request)
         question, chat_id = parse_ask(await read_body(request))
-        answer = self.api.service.ask(question, channel=CHANNEL, user_id=chat_id)
-        return JsonResponse(answer_view(answer, self.api.service.engine.kb), headers=headers)
+        reply = await self.api.service.ask(question, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
+        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
 
     async def pick(self, request: Request) -> Response:
         """POST /web/pick: answer the entry of a chip the user clicked."""
         if request.method == "OPTIONS":
             return await self.preflight(request)
         headers = self.guard(request)
-        intent, _chat_id = parse_pick(await read_body(request))
-        kb = self.api.service.engine.kb
-        if intent not in kb.entries:
-            raise ApiError(404, "not_found", "没有这个编号的条目，请重新提问。", headers)
-        answer = self.api.service.engine.answer_entry(intent)
-        return JsonResponse(answer_view(answer, kb), headers=headers)
+        intent, chat_id = parse_pick(await read_body(request))
+        try:
+            reply = await self.api.service.pick(intent, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
+        except KeyError:
+            raise ApiError(404, "not_found", "没有这个编号的条目，请重新提问。", headers) from None
+        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
+
+    async def feedback(self, request: Request) -> Response:
+        """POST /web/feedback: the page's 👍/👎 on a reply by its id; voting again changes the vote."""
+        if request.method == "OPTIONS":
+            return await self.preflight(request)
+        headers = self.guard(request)
+        record_id, vote, reason, chat_id = parse_feedback(await read_body(request))
+        voter = Asker(CHANNEL, chat_id=chat_id, user_id=chat_id)
+        stored = await self.api.service.feedback(record_id, vote, voter, reason=reason)
+        if stored is None:
+            raise ApiError(404, "not_found", "没有这个 id 的回答记录。", headers)
+        return JsonResponse({"id": stored.question_id, "vote": stored.vote.value}, headers=headers)
 
 
-WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/web/pick"})
+WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/web/pick", "/web/feedback"})
 """The page's paths: for browsers, described in docs/http-api.md rather than in the API's OpenAPI document."""
 
 
@@ -190,4 +203,5 @@ def web_routes(api: Api) -> list[BaseRoute]:
         Route("/web/static/{name}", api.counted("/web/static", web.static), methods=["GET"]),
         Route("/web/ask", api.counted("/web/ask", web.ask), methods=["POST", "OPTIONS"]),
         Route("/web/pick", api.counted("/web/pick", web.pick), methods=["POST", "OPTIONS"]),
+        Route("/web/feedback", api.counted("/web/feedback", web.feedback), methods=["POST", "OPTIONS"]),
     ]

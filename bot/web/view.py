@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from intents import Answer
+from bot.service import Reply
 from intents.engine import SUGGEST_FOOTER, SUGGEST_HEADER
 from knowledge import KnowledgeBase
 
@@ -30,12 +30,13 @@ def emphasis(text: str, figures: tuple[str, ...]) -> list[dict[str, Any]]:
     return runs
 
 
-def answer_view(answer: Answer, kb: KnowledgeBase) -> dict[str, Any]:
-    """Return what the page shows for an answer; the page inserts every string as text, never as HTML."""
+def reply_view(reply: Reply, kb: KnowledgeBase) -> dict[str, Any]:
+    """Return what the page shows for a reply; the page inserts every string as text, never as HTML."""
+    answer = reply.answer
     if answer.suggestions:
-        reply, footer = SUGGEST_HEADER, SUGGEST_FOOTER
+        text, footer = SUGGEST_HEADER, SUGGEST_FOOTER
     else:
-        reply, footer = answer.reply, ""
+        text, footer = answer.reply, ""
     related = []
     if answer.entry is not None:
         related = [
@@ -43,16 +44,13 @@ def answer_view(answer: Answer, kb: KnowledgeBase) -> dict[str, Any]:
             for rid in answer.entry.related[:MAX_RELATED]
             if rid in kb.entries
         ]
-    view: dict[str, Any] = {
+    return {
+        "id": reply.id,
         "question": answer.question,
         "outcome": str(answer.outcome),
-        "reply": emphasis(reply, answer.figures),
+        "reply": emphasis(text, answer.figures),
         "footer": footer,
         "source": answer.source_line,
         "suggestions": [{"intent": s.intent, "question": s.question} for s in answer.suggestions],
         "related": related,
     }
-    record_id = getattr(answer, "id", None)  # the store's record id, once the assistant façade gives one
-    if isinstance(record_id, str | int) and not isinstance(record_id, bool):
-        view["id"] = record_id
-    return view

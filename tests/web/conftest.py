@@ -17,7 +17,8 @@ from http_helpers import Running, ServerFactory, client, serve
 
 from bot.config import Settings
 from bot.http import create_app
-from bot.service import AskService
+from bot.service import Assistant
+from bot.store import Store
 from intents import Engine
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,12 +35,13 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def start_server(engine: Engine) -> Iterator[ServerFactory]:
-    """Return a function that starts the real app for given settings; every server stops after the test."""
+def start_server(engine: Engine, data_dir: Path) -> Iterator[ServerFactory]:
+    """Return a function that starts the real app for given settings, on a SQLite store in the test's folder;
+    every server stops after the test."""
     with ExitStack() as stack:
 
         def start(**settings: Any) -> Running:
-            service = AskService(engine, salt="test-salt")
+            service = Assistant(engine, store=Store.from_settings(data_dir, None), salt="test-salt")
             app = create_app(service, Settings(**settings))
             url = stack.enter_context(serve(app))
             http = stack.enter_context(client(url))
@@ -49,9 +51,15 @@ def start_server(engine: Engine) -> Iterator[ServerFactory]:
 
 
 @pytest.fixture(scope="module")
-def site(engine: Engine) -> Iterator[Running]:
-    """Return one server with a generous rate limit, shared by a module's browser tests."""
-    service = AskService(engine, salt="test-salt")
+def site_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the DATA_DIR of the module's shared server (its SQLite store)."""
+    return tmp_path_factory.mktemp("web-data")
+
+
+@pytest.fixture(scope="module")
+def site(engine: Engine, site_data: Path) -> Iterator[Running]:
+    """Return one server with a generous rate limit and a SQLite store, shared by a module's browser tests."""
+    service = Assistant(engine, store=Store.from_settings(site_data, None), salt="test-salt")
     app = create_app(service, Settings(rate_limit_per_minute=100_000))
     with serve(app) as url, client(url) as http:
         yield Running(url, app, service, http)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +37,7 @@ def test_question_shows_the_figure_in_bold_and_the_source(site: Running, page: A
     assert "内蒙古日报" in answer.locator(".source").inner_text()
     related = answer.get_by_role("group", name="相关问题").get_by_role("button")
     assert related.count() >= 1
-    assert answer.locator(".vote").count() == 0  # no record id without the store: no vote buttons
+    assert answer.get_by_role("group", name="这个回答有帮助吗").get_by_role("button").count() == 2
     assert page.locator("#question").input_value() == ""
 
 
@@ -60,21 +63,15 @@ def test_nothing_matches_shows_the_12345_guidance(site: Running, page: Any) -> N
     assert "12345" in answer.locator(".reply").inner_text()
 
 
-def test_votes_post_feedback_when_the_answer_has_an_id(site: Running, page: Any) -> None:
-    votes: list[dict[str, Any]] = []
+def stored_votes(data: Path) -> list[tuple[str, str, str]]:
+    """Return (record id, vote, channel) of every vote in the server's SQLite store."""
+    with closing(sqlite3.connect(data / "assistant.db")) as db:
+        return [tuple(row) for row in db.execute("SELECT question_id, vote, channel FROM feedback")]
 
-    def with_id(route: Any) -> None:
-        real = route.fetch()
-        data = real.json()
-        data["id"] = "rec-42"
-        route.fulfill(response=real, body=json.dumps(data, ensure_ascii=False))
 
-    def feedback(route: Any) -> None:
-        votes.append(json.loads(route.request.post_data))
-        route.fulfill(status=200, content_type="application/json", body='{"ok": true}')
-
-    page.route("**/web/ask", with_id)
-    page.route("**/web/feedback", feedback)
+def test_votes_are_stored_for_the_answer(site: Running, site_data: Path, page: Any) -> None:
+    replies: list[dict[str, Any]] = []
+    page.on("response", lambda r: replies.append(r.json()) if r.url.endswith("/web/ask") else None)
     page.goto(site.url)
     answer = ask(page, "企业开办要几天")
     down = answer.get_by_role("button", name="没有帮助")
@@ -82,16 +79,25 @@ def test_votes_post_feedback_when_the_answer_has_an_id(site: Running, page: Any)
     answer.get_by_text("谢谢您的反馈！").wait_for()
     assert down.get_attribute("aria-pressed") == "true"
     assert answer.get_by_role("button", name="有帮助", exact=True).is_disabled()
-    assert votes == [{"id": "rec-42", "vote": "down", "chat_id": votes[0]["chat_id"]}]
-    assert votes[0]["chat_id"]
+    record_id = replies[0]["id"]
+    assert (record_id, "down", "web") in stored_votes(site_data)
+
+
+def test_reply_without_an_id_has_no_vote_buttons(site: Running, page: Any) -> None:
+    def without_id(route: Any) -> None:
+        real = route.fetch()
+        data = real.json()
+        del data["id"]
+        route.fulfill(response=real, body=json.dumps(data, ensure_ascii=False))
+
+    page.route("**/web/ask", without_id)
+    page.goto(site.url)
+    answer = ask(page, "企业开办要几天")
+    assert answer.locator("strong", has_text="0.5个工作日").count() == 1
+    assert answer.locator(".vote").count() == 0
 
 
 def test_vote_that_fails_says_so_and_can_be_retried(site: Running, page: Any, console_errors: list[str]) -> None:
-    def with_id(route: Any) -> None:
-        real = route.fetch()
-        route.fulfill(response=real, body=json.dumps({**real.json(), "id": 7}))
-
-    page.route("**/web/ask", with_id)
     page.route("**/web/feedback", lambda route: route.fulfill(status=404, body='{"error": "not_found"}'))
     page.goto(site.url)
     answer = ask(page, "企业开办要几天")
@@ -150,9 +156,11 @@ def test_keyboard_alone_can_ask_and_follow_a_chip(site: Running, page: Any) -> N
     answer = page.locator(ANSWER).nth(1)
     answer.wait_for()
     assert answer.locator("strong", has_text="0.5个工作日").count() == 1
-    page.keyboard.press("Shift+Tab")  # from the box back into the log: the last related chip
-    focused = page.evaluate("document.activeElement.className")
-    assert focused == "chip"
+    for _ in range(4):  # from the box back into the answer: past 👎 and 👍 to the last related question
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.className") == "chip":
+            break
+    assert page.evaluate("document.activeElement.className") == "chip"
     chip_text = page.evaluate("document.activeElement.textContent")
     page.keyboard.press("Enter")
     page.locator(ANSWER).nth(2).wait_for()

@@ -70,7 +70,7 @@ def test_own_page_gets_the_answer_with_bold_figures_and_source(start_server: Ser
     assert "".join(run["text"] for run in data["reply"]).startswith("据2021年报道")
     assert data["source"].startswith("来源：")
     assert data["related"] and all(item["question"] for item in data["related"])
-    assert "id" not in data  # no store yet: the page hides its vote buttons
+    assert data["id"]  # the record the page's 👍/👎 refer to
     assert "access-control-allow-origin" not in response.headers
 
 
@@ -179,3 +179,16 @@ def test_page_paths_are_the_ones_served(start_server: ServerFactory) -> None:
     server = start_server()
     served = {getattr(route, "path", "") for route in server.app.routes}
     assert served >= WEB_PATHS
+
+
+def test_page_votes_on_its_reply(start_server: ServerFactory) -> None:
+    server = start_server()
+    reply = server.client.post("/web/ask", json={"question": "企业开办要几天"}, headers=own(server.url)).json()
+    vote = {"id": reply["id"], "vote": "up", "chat_id": "web-tab-1"}
+    response = server.client.post("/web/feedback", json=vote, headers=own(server.url))
+    assert response.status_code == 200 and response.json() == {"id": reply["id"], "vote": "up"}
+    unknown = server.client.post("/web/feedback", json={**vote, "id": "nope"}, headers=own(server.url))
+    assert unknown.status_code == 404
+    bad = server.client.post("/web/feedback", json={**vote, "vote": "maybe"}, headers=own(server.url))
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_feedback"
+    assert server.client.post("/web/feedback", json=vote).status_code == 403
