@@ -118,6 +118,19 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/")
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for raw in env.get(name, "").split(","):
+        origin = raw.strip().rstrip("/")
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or "@" in origin:
+            raise ConfigError(f"{name}: {origin!r} is not an origin like https://www.example.gov.cn")
+        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(out))
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip().lower() or default
     if raw not in allowed:
@@ -232,6 +245,8 @@ class Settings:
     def per_replica(self, per_minute: int) -> int:
         """Return one replica's share of a per-minute limit (each replica counts only what it receives)."""
         return max(1, -(-per_minute // self.replicas))
+    web_allowed_origins: tuple[str, ...] = ()
+    """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -264,6 +279,7 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
             user_hash_salt=_secret(env, "USER_HASH_SALT"),
+            web_allowed_origins=_origins(env, "WEB_ALLOWED_ORIGINS"),
             **_wechat(env),
             data_dir=Path(env.get("DATA_DIR", "").strip() or "data"),
             knowledge_dir=Path(env["KNOWLEDGE_DIR"].strip()) if env.get("KNOWLEDGE_DIR", "").strip() else None,

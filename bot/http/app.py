@@ -479,6 +479,9 @@ def create_app(
         Route("/metrics", api.metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", api.openapi_endpoint, methods=["GET"]),
     ]
+    from bot.web import web_routes  # bot.web builds on this module's API pieces
+
+    routes += web_routes(api)
     if telegram_route is not None:
         routes.append(telegram_route)
     if settings.wechat_token:  # imported only when used

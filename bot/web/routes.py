@@ -1,0 +1,207 @@
+"""Routes of the public chat page: its assets, the widget script, and `/web/ask`, `/web/pick`, `/web/feedback`.
+
+A thin adapter: the page's calls go through the assistant façade, the API's rate limiter and error shape. Its
+one rule of its own is the origin rule (the browser's Origin must be this server or a WEB_ALLOWED_ORIGINS
+site), which stands in for an API key the browser could not keep secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.http.app import MAX_CHAT_ID_CHARS, ApiError, JsonResponse, parse_ask, parse_feedback, read_body
+from bot.service import Asker
+from bot.web.view import reply_view
+
+if TYPE_CHECKING:
+    from bot.http.app import Api
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "web"
+MAX_INTENT_CHARS = 128
+PREFLIGHT_MAX_AGE = "600"
+_STATIC = {
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+    "widget.js": "text/javascript; charset=utf-8",
+    "index.html": "text/html; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One file of the page, read once from the package."""
+
+    body: bytes
+    content_type: str
+
+
+def _load_assets() -> dict[str, Asset]:
+    folder = files("bot.web") / "static"
+    return {name: Asset((folder / name).read_bytes(), kind) for name, kind in _STATIC.items()}
+
+
+def security_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """Return the headers of every page response: a strict CSP (no inline script), nosniff, no referrer."""
+    ancestors = " ".join(("'self'", *allowed_origins))
+    csp = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
+def parse_pick(body: bytes) -> tuple[str, str | int | None]:
+    """Return the entry id and chat_id of a pick request body, or raise ApiError (400) saying what is wrong."""
+    example = '例如 {"intent": "企业开办时间"}'
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", f"请求体不是有效的 UTF-8 JSON，{example}。") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", f"请求体必须是 JSON 对象，{example}。")
+    intent = data.get("intent")
+    if not isinstance(intent, str) or not intent or len(intent) > MAX_INTENT_CHARS:
+        raise ApiError(400, "invalid_intent", f"intent 字段必须是条目编号（字符串），{example}。")
+    chat_id = data.get("chat_id")
+    if chat_id is not None and (not isinstance(chat_id, str) or len(chat_id) > MAX_CHAT_ID_CHARS):
+        raise ApiError(400, "invalid_chat_id", f"chat_id 必须是不超过 {MAX_CHAT_ID_CHARS} 个字符的字符串。")
+    return intent, chat_id
+
+
+class WebEndpoints:
+    """The page's routes on the API's service, limiter and settings."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.allowed = frozenset(api.settings.web_allowed_origins)
+        self.headers = security_headers(api.settings.web_allowed_origins)
+        self.assets = _load_assets()
+
+    def _asset(self, name: str, *, cache: bool = True) -> Response:
+        asset = self.assets[name]
+        headers = {**self.headers, "Cache-Control": "public, max-age=300" if cache else "no-cache"}
+        return Response(asset.body, headers={**headers, "Content-Type": asset.content_type})
+
+    async def page(self, request: Request) -> Response:
+        """GET /: the chat page."""
+        return self._asset("index.html", cache=False)
+
+    async def static(self, request: Request) -> Response:
+        """GET /web/static/{name}: the page's script, style sheet and icon."""
+        name = request.path_params["name"]
+        if name not in ("app.js", "style.css", "icon.svg"):
+            raise ApiError(404, "not_found", "没有这个文件。")
+        return self._asset(name)
+
+    async def widget(self, request: Request) -> Response:
+        """GET /widget.js: the script a portal includes to get the floating 在线咨询 button."""
+        response = self._asset("widget.js")
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
+
+    def origin(self, request: Request) -> str:
+        """Return the caller's Origin when it is this server or an allowed site; raise 403 otherwise."""
+        origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
+        host = (request.headers.get("host") or "").strip().lower()
+        if origin and (origin in self.allowed or (host and urlsplit(origin).netloc == host)):
+            return origin
+        raise ApiError(403, "origin_not_allowed", "这个接口只接受本站页面或允许嵌入的网站发出的请求。")
+
+    def cors(self, request: Request, origin: str) -> dict[str, str]:
+        """Return the CORS headers for an allowed cross-site caller (none for the server's own page)."""
+        if origin not in self.allowed:
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+    def guard(self, request: Request) -> dict[str, str]:
+        """Check the origin, then rate-limit per client address exactly like unauthenticated API calls."""
+        origin = self.origin(request)
+        decision = self.api.limiter.hit(f"ip:{request.client.host if request.client else 'unknown'}")
+        if not decision.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"提问太频繁了，请 {decision.retry_after} 秒后再试。",
+                {"Retry-After": str(decision.retry_after), **self.cors(request, origin)},
+            )
+        return self.cors(request, origin)
+
+    async def preflight(self, request: Request) -> Response:
+        """OPTIONS /web/*: let allowed sites post JSON; refuse everyone else."""
+        origin = self.origin(request)
+        headers = self.cors(request, origin)
+        if not headers:
+            return Response(status_code=204)
+        headers |= {
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        }
+        return Response(status_code=204, headers=headers)
+
+    async def ask(self, request: Request) -> Response:
+        """POST /web/ask: answer one question for the page."""
+        if request.method == "OPTIONS":
+            return await self.preflight(request)
+        headers = self.guard(request)
+        question, chat_id = parse_ask(await read_body(request))
+        reply = await self.api.service.ask(question, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
+        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
+
+    async def pick(self, request: Request) -> Response:
+        """POST /web/pick: answer the entry of a chip the user clicked."""
+        if request.method == "OPTIONS":
+            return await self.preflight(request)
+        headers = self.guard(request)
+        intent, chat_id = parse_pick(await read_body(request))
+        try:
+            reply = await self.api.service.pick(intent, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
+        except KeyError:
+            raise ApiError(404, "not_found", "没有这个编号的条目，请重新提问。", headers) from None
+        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
+
+    async def feedback(self, request: Request) -> Response:
+        """POST /web/feedback: the page's 👍/👎 on a reply by its id; voting again changes the vote."""
+        if request.method == "OPTIONS":
+            return await self.preflight(request)
+        headers = self.guard(request)
+        record_id, vote, reason, chat_id = parse_feedback(await read_body(request))
+        voter = Asker(CHANNEL, chat_id=chat_id, user_id=chat_id)
+        stored = await self.api.service.feedback(record_id, vote, voter, reason=reason)
+        if stored is None:
+            raise ApiError(404, "not_found", "没有这个 id 的回答记录。", headers)
+        return JsonResponse({"id": stored.question_id, "vote": stored.vote.value}, headers=headers)
+
+
+WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/web/pick", "/web/feedback"})
+"""The page's paths: for browsers, described in docs/http-api.md rather than in the API's OpenAPI document."""
+
+
+def web_routes(api: Api) -> list[BaseRoute]:
+    """Return the page's routes, counted and error-shaped like the API's."""
+    web = WebEndpoints(api)
+    return [
+        Route("/", api.counted("/", web.page), methods=["GET"]),
+        Route("/widget.js", api.counted("/widget.js", web.widget), methods=["GET"]),
+        Route("/web/static/{name}", api.counted("/web/static", web.static), methods=["GET"]),
+        Route("/web/ask", api.counted("/web/ask", web.ask), methods=["POST", "OPTIONS"]),
+        Route("/web/pick", api.counted("/web/pick", web.pick), methods=["POST", "OPTIONS"]),
+        Route("/web/feedback", api.counted("/web/feedback", web.feedback), methods=["POST", "OPTIONS"]),
+    ]

@@ -1,0 +1,101 @@
+"""Fixtures of the chat page tests: the real app under uvicorn on 127.0.0.1 and headless Debian Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
+
+from http_helpers import Running, ServerFactory, client, serve
+
+from bot.config import Settings
+from bot.http import create_app
+from bot.service import Assistant
+from bot.store import Store
+from intents import Engine
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def start_server(engine: Engine, data_dir: Path) -> Iterator[ServerFactory]:
+    """Return a function that starts the real app for given settings, on a SQLite store in the test's folder;
+    every server stops after the test."""
+    with ExitStack() as stack:
+
+        def start(**settings: Any) -> Running:
+            service = Assistant(engine, store=Store.from_settings(data_dir, None), salt="test-salt")
+            app = create_app(service, Settings(**settings))
+            url = stack.enter_context(serve(app))
+            http = stack.enter_context(client(url))
+            return Running(url, app, service, http)
+
+        yield start
+
+
+@pytest.fixture(scope="module")
+def site_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the DATA_DIR of the module's shared server (its SQLite store)."""
+    return tmp_path_factory.mktemp("web-data")
+
+
+@pytest.fixture(scope="module")
+def site(engine: Engine, site_data: Path) -> Iterator[Running]:
+    """Return one server with a generous rate limit and a SQLite store, shared by a module's browser tests."""
+    service = Assistant(engine, store=Store.from_settings(site_data, None), salt="test-salt")
+    app = create_app(service, Settings(rate_limit_per_minute=100_000))
+    with serve(app) as url, client(url) as http:
+        yield Running(url, app, service, http)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Return headless Chromium driven by Playwright, or skip when no browser can be had."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Return the errors the page logs; a test that provokes one removes it, any other fails the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, console_errors: list[str]) -> Iterator[Any]:
+    """Return a fresh desktop-sized page whose console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    errors = console_errors
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"the page logged errors: {errors}"
