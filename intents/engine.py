@@ -16,6 +16,7 @@ from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
 from intents.normalize import clean_input, normalize
 from intents.scoring import Scoring, contributions, default_scoring, score
+from intents.smalltalk import load_smalltalk
 from knowledge import Entry, Fact, KnowledgeBase, Source, load_knowledge_base
 from knowledge.export import source_to_dict
 from knowledge.model import distinct_sources
@@ -35,6 +36,8 @@ class Outcome(StrEnum):
     ANSWER = "answer"
     SUGGEST = "suggest"
     FALLBACK = "fallback"
+    SMALLTALK = "smalltalk"
+    """Hello, thanks, who are you, bye…: a short reply from knowledge/data/smalltalk.yaml, no search."""
     PARTIAL = "partial"
     """On topic, but the reports do not give what was asked: says so, cites the related facts and 12345."""
     EMPTY = "empty"
@@ -150,6 +153,7 @@ class Engine:
         self.thresholds = thresholds or Thresholds()
         self.scoring = scoring or default_scoring()
         self.asked_kinds = load_asked_kinds()
+        self.smalltalk = load_smalltalk()
         cache = Cache(cache_dir or default_folder())
         terms = [f.figure for e in kb.entries.values() for f in e.facts if not f.figure[:1].isdigit()]
         self.analyzer = Analyzer(lexicon or Lexicon.load(extra_words=terms, cache=cache))
@@ -186,6 +190,10 @@ class Engine:
 
     def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
         """Return the answer, the reason for the decision and the ranked candidates."""
+        chat = self.smalltalk.match(analysis.normalized)
+        if chat is not None:
+            answer = Answer(question=cleaned, outcome=Outcome.SMALLTALK, reply=self.smalltalk.reply(chat), score=0.0)
+            return answer, f"small talk: {chat}", []
         if not analysis.tokens:
             if not analysis.normalized:
                 return Answer(question=cleaned, outcome=Outcome.EMPTY, reply=EMPTY_PROMPT, score=0.0), "empty", []
