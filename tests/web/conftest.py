@@ -65,9 +65,12 @@ def site(engine: Engine, site_data: Path) -> Iterator[Running]:
         yield Running(url, app, service, http)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Return headless Chromium driven by Playwright, or skip when no browser can be had."""
+    """Return headless Chromium driven by Playwright, or skip when no browser can be had.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is open, which
+    would break every asyncio test after it; it closes when the browser tests' module ends."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
