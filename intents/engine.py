@@ -11,6 +11,7 @@ from typing import Any
 from intents.analyzer import Analysis, Analyzer
 from intents.asked import load_asked_kinds
 from intents.cache import Cache, default_folder
+from intents.context import Context, asks_for_more, is_follow_up
 from intents.explain import CandidateExplanation, Explanation
 from intents.lexicon import INTERROGATIVES, Lexicon
 from intents.matcher import Candidate, IntentDoc, Matcher
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
 SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
 SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
+SCOPE_WORDS = frozenset({"年", "年度", "全年", "今年", "去年"})
+"""Words that only qualify a year in a follow-up (2020年呢): they name no topic of their own."""
 PARTIAL_TEMPLATE = "报道没有给出{missing}。报道中相关的内容是：{reply}\n如需确切信息，建议拨打12345热线咨询。"
 CANDIDATES_KEPT = 3
 
@@ -85,6 +88,12 @@ class Answer:
     """The best-ranked intents behind the decision (empty for picks and empty input), for the record."""
     confidence: float = 0.0
     """0-1: the calibrated probability that the best candidate is the right answer (see intents.scoring)."""
+
+    @property
+    def context(self) -> Context:
+        """Return what the conversation should remember after this reply (the façade stores it)."""
+        kept = self.entry.id if self.entry is not None and self.outcome in (Outcome.ANSWER, Outcome.PARTIAL) else None
+        return Context(last_intent=kept, suggestions=tuple(s.intent for s in self.suggestions))
 
     @property
     def intent(self) -> str | None:
@@ -183,10 +192,66 @@ class Engine:
         """Return the best-scoring intents for a question (for diagnostics and evaluation)."""
         return self.matcher.rank(self.analyzer.analyze(question), limit=limit)
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question: a cited reply, suggestions when unsure, or the 12345 fallback."""
+    def ask(self, question: str, context: Context | None = None) -> Answer:
+        """Answer a question: a cited reply, suggestions when unsure, or the 12345 fallback.
+
+        With the conversation's context, a follow-up that does not stand on its own ("那注销呢", "旗县呢",
+        "2020年呢", "还有别的吗") is read against the last answered entry; a question answered on its own never is.
+        """
         cleaned = clean_input(question)
-        return self._ask(cleaned, self.analyzer.analyze(cleaned))[0]
+        analysis = self.analyzer.analyze(cleaned)
+        answer = self._ask(cleaned, analysis)[0]
+        if context is None or answer.outcome in (Outcome.ANSWER, Outcome.SMALLTALK, Outcome.EMPTY):
+            return answer
+        last = self.kb.entries.get(context.last_intent or "")
+        if last is None or not is_follow_up(analysis.normalized):
+            return answer
+        return self._follow_up(cleaned, analysis, last) or answer
+
+    def _related(self, last: Entry) -> list[Entry]:
+        """Return the entries a follow-up to `last` can mean: itself, its topic's entries, its related entries."""
+        related = [last, *(self.kb.entries[i] for i in last.related if i in self.kb.entries)]
+        related += [e for e in self.kb.entries.values() if e.topic_id == last.topic_id]
+        return list({e.id: e for e in related}.values())
+
+    def _follow_up(self, cleaned: str, analysis: Analysis, last: Entry) -> Answer | None:
+        """Return the reply to a follow-up read against the last entry, or None when it names nothing related."""
+        related = self._related(last)
+        if asks_for_more(analysis.normalized):
+            others = [e for e in related if e.id != last.id][: self.thresholds.max_suggestions]
+            if not others:
+                return None
+            hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
+            suggestions = tuple(Suggestion(e.id, e.questions[0]) for e in others)
+            return Answer(
+                question=cleaned,
+                outcome=Outcome.SUGGEST,
+                reply=SUGGEST_HEADER,
+                score=0.0,
+                facts=hotline,
+                suggestions=suggestions,
+            )
+        if not analysis.tokens:
+            return None
+        asked = self.matcher.asked(analysis.tokens)
+        scope = [*(f"{y}年" for y in asked.years), *asked.constraints]
+        rest = [t for t in analysis.tokens if t not in INTERROGATIVES and t not in SCOPE_WORDS]
+        if scope and len(scope) == len(rest):
+            # Only a year or a place ("2020年呢", "包头呢"): the same entry, in that scope if the reports give it.
+            text = last.reply + "".join(last.questions)
+            missing = [w for w in scope if w.removesuffix("年") not in text]
+            if missing:
+                return self._partial(cleaned, last, 0.0, f"{'、'.join(missing)}的相关情况")
+            return self.answer_entry(last.id, question=cleaned)
+        ids = {e.id for e in related}
+        near = [c for c in self.matcher.rank(analysis, limit=len(self.kb.entries)) if c.intent in ids]
+        near = [c for c in near if c.coverage >= self.thresholds.min_coverage]
+        if not near:
+            return None
+        best = near[0]
+        if len(near) > 1 and near[1].score == best.score and last.id in (near[0].intent, near[1].intent):
+            best = next(c for c in near[:2] if c.intent == last.id)  # a tie: the entry already being discussed
+        return self.answer_entry(best.intent, question=cleaned, score=best.score)
 
     def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
         """Return the answer, the reason for the decision and the ranked candidates."""
