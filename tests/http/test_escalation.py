@@ -64,7 +64,7 @@ async def _queue(store: Store, engine: Engine, items: int) -> None:
 
 
 def test_fallback_is_delivered_once_after_failures(
-    start_server: ServerFactory, receiver_factory: ReceiverFactory
+    receiver_factory: ReceiverFactory, start_server: ServerFactory
 ) -> None:
     receiver = receiver_factory(failures=2)
     api = start_server(escalate_to=receiver.url, dispatch={"secret": SECRET, "poll_seconds": 0.05})
@@ -104,7 +104,7 @@ async def test_only_fallbacks_are_escalated_unless_suggestions_are_asked_for(
     assert kinds == ["fallback", "suggest"]
 
 
-def test_a_slow_webhook_never_blocks_the_reply(start_server: ServerFactory, receiver_factory: ReceiverFactory) -> None:
+def test_a_slow_webhook_never_blocks_the_reply(receiver_factory: ReceiverFactory, start_server: ServerFactory) -> None:
     receiver = receiver_factory(delay=1.0)
     api = start_server(escalate_to=receiver.url)
     started = time.perf_counter()
