@@ -73,8 +73,8 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string", "description": "This reply's record id (the id feedback refers to)."},
             "outcome": {
                 "type": "string",
-                "description": "answer, suggest, fallback or empty (more may be added); fallback is true for all "
-                "but answer.",
+                "description": "answer, suggest, fallback, partial, smalltalk or empty (more may be added); "
+                "fallback is true for all but answer.",
             },
             "question": {"type": "string", "description": "The question as the engine read it (cleaned)."},
             "answer": {"type": "string", "description": "The full reply text with its source line."},
