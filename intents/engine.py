@@ -103,7 +103,7 @@ class Answer:
     @property
     def fallback(self) -> bool:
         """Return True when the question was not answered from the knowledge base."""
-        return self.outcome in (Outcome.FALLBACK, Outcome.SUGGEST, Outcome.PARTIAL)
+        return self.outcome is not Outcome.ANSWER  # the API contract: true for every outcome but an answer
 
     @property
     def figures(self) -> tuple[str, ...]:

@@ -47,7 +47,8 @@ def test_ask_json_reads_questions_from_stdin_in_order() -> None:
     result = run("ask", "--json", "-", stdin="企业开办要几天\n怎么办理护照\n\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [d["question"] for d in lines] == ["企业开办要几天", "怎么办理护照", ""]
-    assert [d["fallback"] for d in lines] == [False, True, False]
+    assert [d["outcome"] for d in lines] == ["answer", "fallback", "empty"]
+    assert [d["fallback"] for d in lines] == [False, True, True]  # true for every outcome but an answer
     assert "请输入" in lines[2]["answer"]
 
 
