@@ -241,12 +241,12 @@ class Settings:
     """Also hand questions that only got suggestions to the escalation webhook."""
     replicas: int = 1
     """How many serve processes share the database: per-process rate limits are divided by it."""
+    web_allowed_origins: tuple[str, ...] = ()
+    """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
 
     def per_replica(self, per_minute: int) -> int:
         """Return one replica's share of a per-minute limit (each replica counts only what it receives)."""
         return max(1, -(-per_minute // self.replicas))
-    web_allowed_origins: tuple[str, ...] = ()
-    """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:

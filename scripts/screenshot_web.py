@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.http import create_app  # noqa: E402
-from bot.service import AskService  # noqa: E402
+from bot.service import Assistant  # noqa: E402
+from bot.store import Store  # noqa: E402
 from intents import Engine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -54,7 +56,8 @@ def converse(page: Page, url: str) -> None:
 
 def main() -> None:
     """Start the server, take both screenshots, stop the server."""
-    app = create_app(AskService(Engine.load()), Settings())
+    data = tempfile.TemporaryDirectory(prefix="screenshot-web-")  # a throwaway store: no real records
+    app = create_app(Assistant(Engine.load(), store=Store.from_settings(Path(data.name), None)), Settings())
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
@@ -77,6 +80,7 @@ def main() -> None:
     finally:
         server.should_exit = True
         thread.join(10)
+        data.cleanup()
 
 
 if __name__ == "__main__":

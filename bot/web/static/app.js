@@ -84,7 +84,7 @@
     var note = el("span", "vote-note");
     note.setAttribute("aria-live", "polite");
     [["up", "👍", "有帮助"], ["down", "👎", "没有帮助"]].forEach(function (spec) {
-      var button = el("button", "vote-" + spec[0], spec[1]);
+      var button = el("button", "vote-" + spec[0], spec[1] + " " + spec[2]);
       button.type = "button";
       button.setAttribute("aria-label", spec[2]);
       button.setAttribute("aria-pressed", "false");
