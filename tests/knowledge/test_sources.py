@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge import DATA_DIR, Fact, KnowledgeBase, load_knowledge_base
 from knowledge.loader import quote_years
@@ -145,6 +146,44 @@ def test_kb_check_runs_the_report_checks(data_copy: Path, capsys: pytest.Capture
     _with_fact_edit(data_copy, "国家级绿色工厂5家", "at: 1", "at: 99")
     assert main(["kb", "check", "--data", str(data_copy), "--sources", str(SOURCES_DIR)]) == 1
     assert "fewer occurrences" in capsys.readouterr().err
+
+
+_MIN_RUN = 20
+# A figure, a title in 《》 and a name or slogan in “” are the report's words on purpose; prose is not.
+_NAMES = re.compile(r"《[^》]*》|“[^”]*”")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_the_knowledge_base_ships_no_run_of_report_prose(kb: KnowledgeBase) -> None:
+    # The project cites the reports, it does not ship their text: no 20-character run of any string in
+    # knowledge/data (replies, questions, measures) stands verbatim in a report, once figures and names are set aside.
+    text = "".join(report_text(s.file) for s in kb.sources.values())
+    figures = sorted({f.figure for _, _, facts in _all_facts(kb) for f in facts}, key=len, reverse=True)
+    shipped = []
+    for path in sorted(DATA_DIR.rglob("*.yaml")):
+        for value in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            prose = _NAMES.sub("\0", value)
+            for figure in figures:
+                prose = prose.replace(figure, "\0")
+            runs = (prose[i : i + _MIN_RUN] for i in range(len(prose) - _MIN_RUN + 1))
+            shipped += [f"{path.name}: {run!r}" for run in runs if "\0" not in run and run in text]
+    assert shipped == []
+
+
+def test_the_prose_check_finds_a_copied_sentence(kb: KnowledgeBase) -> None:
+    # The check above would see a report's sentence pasted into a reply.
+    text = report_text(kb.sources["hohhot-2021"].file)
+    sentence = max(re.split(r"[。；]", text), key=len)
+    assert len(sentence) > _MIN_RUN and sentence[:_MIN_RUN] in text and not _NAMES.fullmatch(sentence[:_MIN_RUN])
 
 
 def test_every_number_in_every_reply_is_in_a_cited_report(kb: KnowledgeBase) -> None:
