@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `ask` must start fast
     from bot.config import Settings
     from bot.service import Assistant, Reply
     from intents import Engine
+    from knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,11 @@ def cmd_kb(args: argparse.Namespace) -> int:
             return EXIT_FAIL
         facts = sum(len(e.facts) for e in kb.entries.values())
         questions = sum(len(e.questions) for e in kb.entries.values())
+        against = _check_against_reports(kb, args.sources)
+        if against is None:
+            return EXIT_FAIL
         print(f"ok: {len(kb.topics)} topics, {len(kb.entries)} entries, {questions} example questions, {facts} facts")
+        print(against)
         return EXIT_OK
     if kb is None:
         for problem in problems:
@@ -269,6 +274,26 @@ def cmd_kb(args: argparse.Namespace) -> int:
     for entry in kb.entries.values():
         print(json.dumps(entry_to_dict(entry), ensure_ascii=False))
     return EXIT_OK
+
+
+def _check_against_reports(kb: KnowledgeBase, folder: Path | None) -> str | None:
+    """Check every fact's locator and dating against the reports; return a summary, or None after printing errors."""
+    from knowledge.reports import DEFAULT_SOURCES, check_against_reports
+
+    if folder is None and not DEFAULT_SOURCES.is_dir():
+        return f"reports: not checked ({DEFAULT_SOURCES} is absent; pass --sources DIR)"
+    folder = folder or DEFAULT_SOURCES
+    try:
+        problems = check_against_reports(kb, folder)
+    except OSError as exc:
+        print(f"cannot read the reports in {folder}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} error(s) against the reports in {folder}", file=sys.stderr)
+        return None
+    return f"reports: every fact located and dated in {folder}"
 
 
 def _kb_import(file: Path | None, data_dir: Path) -> int:
@@ -457,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="with export: one JSON object per line (the default)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="with export: write a workbook for curators instead")
     p.add_argument("--data", "--dir", type=Path, help="a knowledge data folder to use instead of the packaged one")
+    p.add_argument(
+        "--sources", type=Path, metavar="DIR", help="with check: the reports' folder (default: ../shared/sources)"
+    )
     p.set_defaults(func=cmd_kb)
     p = sub.add_parser("bench", help="measure latency, start-up and memory")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")

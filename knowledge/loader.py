@@ -26,7 +26,6 @@ _CJK_GAP = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]\s+[\u3000-\u30
 _YEAR = re.compile(r"(?<![较比])((?:19|20)\d\d)年")  # "较2018年" is a baseline, not a date
 _RELATIVE_DATE = re.compile(r"今年|目前|截至|\d{1,2}月\d{1,2}日|\d{1,2}月(?:末|底)")
 _LAST_YEAR = "去年"
-_QUOTE_GAP = "…"
 # "2020年9月报道时为…", "此前的2020年…": the reply gives an older figure as the history of a newer one.
 _HISTORY = re.compile(r"(?:19|20)\d\d年(?:\d{1,2}月)?报道时|此前的?(?:19|20)\d\d年")
 _NUMERIC_KINDS = frozenset(
@@ -34,7 +33,7 @@ _NUMERIC_KINDS = frozenset(
 )
 _NOTE = re.compile(r"（[^）]*）")
 _KINDS = ", ".join(k.value for k in AnswerKind)
-_FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source", "quote"}
+_FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source", "at"}
 
 # The C loader is several times faster; fall back where PyYAML was built without libyaml.
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -134,19 +133,27 @@ def quote_years(quote: str, source: Source) -> set[int]:
     return years
 
 
-def _check_dating(
-    figure: str, quote: str, as_of: str | None, source: Source, file: str, entry: str, where: str, errors: _Collector
-) -> None:
-    if not any(figure in part for part in quote.split(_QUOTE_GAP)):
-        errors.add(file, entry, f"{where}.quote", f"does not contain the figure {figure!r}")
-    years = quote_years(quote, source)
+def dating_problem(context: str, as_of: str | None, source: Source) -> str | None:
+    """Return what is wrong with a fact's as_of given the report's words around its figure, or None."""
+    years = quote_years(context, source)
     if not years:
-        return
+        return None
     named = "、".join(f"{y}年" for y in sorted(years))
     if as_of is None:
-        errors.add(file, entry, f"{where}.as_of", f"is missing: the quoted sentence dates the figure ({named})")
-    elif not as_of[:4].isdigit() or int(as_of[:4]) not in years:
-        errors.add(file, entry, f"{where}.as_of", f"{as_of!r} is not a year the quoted sentence names ({named})")
+        return f"is missing: the report's sentence dates the figure ({named})"
+    if not as_of[:4].isdigit() or int(as_of[:4]) not in years:
+        return f"{as_of!r} is not a year the report's sentence names ({named})"
+    return None
+
+
+def _locator(value: Any, file: str, entry: str, field: str, errors: _Collector) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        shown = "missing" if value is None else repr(value)
+        errors.add(
+            file, entry, field, f"must be a positive integer: which occurrence of the figure in its report ({shown})"
+        )
+        return None
+    return value
 
 
 def _unit(figure: str) -> str:
@@ -248,7 +255,7 @@ def _load_facts(
     for j, item in enumerate(raw):
         where = f"facts[{j}]"
         if not isinstance(item, dict):
-            errors.add(file, entry, where, "must be a mapping with figure, kind, measures, source and quote")
+            errors.add(file, entry, where, "must be a mapping with figure, kind, measures, source and at")
             continue
         figure = _text(item.get("figure"), file, entry, f"{where}.figure", errors)
         kind = _kind(item.get("kind"), file, entry, f"{where}.kind", errors)
@@ -261,16 +268,14 @@ def _load_facts(
         source = sources.get(sid) if isinstance(sid, str) else None
         if source is None and sources:  # with no sources at all, sources.yaml's own error says it all
             errors.add(file, entry, f"{where}.source", f"unknown source id {sid!r}")
-        quote = _text(item.get("quote"), file, entry, f"{where}.quote", errors)
-        if figure and quote and source:
-            _check_dating(figure, quote, as_of, source, file, entry, where, errors)
+        at = _locator(item.get("at"), file, entry, f"{where}.at", errors)
         if figure and reply and figure not in reply:
             errors.add(file, entry, f"{where}.figure", f"figure {figure!r} does not appear in the reply")
         unknown = set(item) - _FACT_FIELDS
         if unknown:
             errors.add(file, entry, where, f"unknown field(s): {', '.join(sorted(unknown))}")
-        if figure and kind and measures and source and quote:
-            facts.append(Fact(figure=figure, kind=kind, measures=measures, source=source, quote=quote, as_of=as_of))
+        if figure and kind and measures and source and at:
+            facts.append(Fact(figure=figure, kind=kind, measures=measures, source=source, at=at, as_of=as_of))
     return tuple(facts)
 
 

@@ -48,15 +48,16 @@ class Source:
 class Fact:
     """One figure quoted verbatim from a report, with what it measures and the report's words for it.
 
-    `quote` is the report's sentence holding the figure, verbatim; "…" joins it to the words earlier in the same
-    passage that date it ("2020年…建成国家级绿色工厂5家"). `as_of` is the date the figure describes.
+    `at` locates it without copying the report's text: the figure is the at-th occurrence (1-based) of that exact
+    string in the cited report (line wraps joined); knowledge.reports derives the sentence and the words dating it
+    from there, where the reports are available. `as_of` is the date the figure describes.
     """
 
     figure: str
     kind: AnswerKind
     measures: str
     source: Source
-    quote: str
+    at: int
     as_of: str | None = None
 
 

@@ -2,7 +2,7 @@
 
 The workbook has two sheets. `entries` holds one row per entry: id, topic, questions (one a line), reply,
 related (comma-separated ids), then six columns per fact (figure N, kind N, measures N, as_of N, source N,
-quote N). `topics` holds one row per topic file: id, title, file. An import rebuilds the topic files from the
+at N). `topics` holds one row per topic file: id, title, file. An import rebuilds the topic files from the
 sheets, validates them with the same loader as `kb check` (every error located by sheet, row and column),
 and writes nothing unless all of it is valid; files whose content did not change are left untouched.
 """
@@ -32,10 +32,10 @@ from knowledge.model import AnswerKind, Entry, Fact, KnowledgeBase, Topic
 ENTRIES_SHEET = "entries"
 TOPICS_SHEET = "topics"
 ENTRY_COLUMNS = ("id", "topic", "questions", "reply", "related")
-FACT_FIELDS = ("figure", "kind", "measures", "as_of", "source", "quote")
+FACT_FIELDS = ("figure", "kind", "measures", "as_of", "source", "at")
 TOPIC_COLUMNS = ("id", "title", "file")
 MAX_ROWS = 10_000  # far above any real knowledge base; a larger sheet is refused rather than read into memory
-_FACT_HEADER = re.compile(r"^(figure|kind|measures|as_of|source|quote) (\d+)$")
+_FACT_HEADER = re.compile(r"^(figure|kind|measures|as_of|source|at) (\d+)$")
 _FACT_FIELD = re.compile(r"^facts\[(\d+)\](?:\.(\w+))?$")
 _TOPIC_FILE = re.compile(r"^[a-z][a-z0-9_]*\.yaml$")
 
@@ -92,7 +92,7 @@ def _topic_files(data_dir: Path) -> dict[str, str]:
 
 
 def _fact_cells(fact: Fact) -> list[str]:
-    return [fact.figure, fact.kind.value, fact.measures, fact.as_of or "", fact.source.id, fact.quote]
+    return [fact.figure, fact.kind.value, fact.measures, fact.as_of or "", fact.source.id, str(fact.at)]
 
 
 def export_workbook(kb: KnowledgeBase, path: Path, data_dir: Path = DATA_DIR) -> None:
@@ -423,6 +423,11 @@ def _scalar(value: str, *, quoted: bool = False) -> str:
     return dumped if "\n" not in dumped and not dumped.startswith('"') else _double(value)
 
 
+def _is_plain(value: Any) -> bool:
+    """Whether a locator cell is a plain positive integer, to be written unquoted."""
+    return isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
+
+
 def _double(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{escaped}"'
@@ -447,7 +452,9 @@ def _lines(data: dict[str, Any]) -> Iterable[str]:
             lead = "      - "
             for name in FACT_FIELDS:
                 if name in fact:
-                    yield f"{lead}{name}: {_scalar(fact[name], quoted=name == 'as_of')}"
+                    value = fact[name]
+                    plain = name == "at" and _is_plain(value)  # a locator is an integer; other text stays a string
+                    yield f"{lead}{name}: {value if plain else _scalar(str(value), quoted=name == 'as_of')}"
                     lead = "        "
         if entry.get("related"):
             yield f"    related: [{', '.join(_scalar(r) for r in entry['related'])}]"
@@ -465,7 +472,7 @@ def topic_data(topic: Topic, entries: Iterable[Entry]) -> dict[str, Any]:
         out: dict[str, Any] = {"figure": f.figure, "kind": f.kind.value, "measures": f.measures}
         if f.as_of is not None:
             out["as_of"] = f.as_of
-        out |= {"source": f.source.id, "quote": f.quote}
+        out |= {"source": f.source.id, "at": f.at}
         return out
 
     return {

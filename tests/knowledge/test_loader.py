@@ -22,7 +22,7 @@ entries:
         kind: duration
         measures: 市本级企业开办平均办理时间
         source: hohhot-2021
-        quote: 市本级企业开办平均办理时间压缩至0.5个工作日
+        at: 1
 """
 
 
@@ -192,66 +192,22 @@ def _fact_topic(reply: str, facts: str) -> str:
     return f"{head}    reply: {reply}\n    facts:\n{facts}"
 
 
-GREEN = """\
-      - figure: 国家级绿色工厂5家
-        kind: count
-        measures: 建成的国家级绿色工厂数
-{as_of}        source: hohhot-2021
-        quote: 2020年…建成国家级绿色工厂5家,自治区级绿色工业园2家、工厂5家
-"""
-
-
-def test_a_fact_from_a_dated_passage_without_as_of_is_refused(data_dir: Path) -> None:
+def test_a_missing_or_malformed_locator_is_named(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
-    path.write_text(
-        _fact_topic("据2021年报道，2020年建成国家级绿色工厂5家。", GREEN.format(as_of="")), encoding="utf-8"
-    )
-    (problem,) = _problems(data_dir)
-    assert problem.startswith("demo.yaml: entry 'demo_entry': field 'facts[0].as_of': is missing")
-    assert problem.endswith("the quoted sentence dates the figure (2020年)")
+    line = "        at: 1\n"
+    path.write_text(GOOD_TOPIC.replace(line, ""), encoding="utf-8")
+    where = "demo.yaml: entry 'demo_entry': field 'facts[0].at': must be a positive integer"
+    assert _problems(data_dir) == [f"{where}: which occurrence of the figure in its report (missing)"]
+    for bad, shown in (("0", "0"), ("-2", "-2"), ("true", "True"), ('"1"', "'1'"), ("1.5", "1.5")):
+        path.write_text(GOOD_TOPIC.replace(line, f"        at: {bad}\n"), encoding="utf-8")
+        assert _problems(data_dir) == [f"{where}: which occurrence of the figure in its report ({shown})"], bad
 
 
-def test_an_as_of_the_quoted_sentence_does_not_name_is_refused(data_dir: Path) -> None:
+def test_a_quote_field_is_refused_as_unknown(data_dir: Path) -> None:
     path = data_dir / "topics" / "demo.yaml"
-    facts = GREEN.format(as_of='        as_of: "2021"\n')
-    path.write_text(_fact_topic("据2021年报道，建成国家级绿色工厂5家。", facts), encoding="utf-8")
-    assert _problems(data_dir) == [
-        "demo.yaml: entry 'demo_entry': field 'facts[0].as_of': '2021' is not a year the quoted sentence names (2020年)"
-    ]
-
-
-def test_this_year_in_a_quote_means_the_report_year_and_a_baseline_year_is_no_date(data_dir: Path) -> None:
-    path = data_dir / "topics" / "demo.yaml"
-    facts = """\
-      - figure: 同比增加21天
-        kind: count
-        measures: 沙尘天气天数同比增加量
-        as_of: "2021-06-05"
-        source: hohhot-2021
-        quote: 今年,在沙尘天气同比增加21天的不利条件下,截至6月5日
-      - figure: 提升了122位
-        kind: rank
-        measures: 排名提升
-        source: nmgrb-2020
-        quote: 较2018年提升了122位
-"""
-    path.write_text(
-        _fact_topic("据报道，截至2021年6月5日沙尘天气同比增加21天，排名提升了122位。", facts), encoding="utf-8"
-    )
-    kb = load_knowledge_base(data_dir)
-    assert kb.entries["demo_entry"].facts[0].as_of == "2021-06-05"
-
-
-def test_a_quote_without_its_figure_or_a_missing_quote_is_named(data_dir: Path) -> None:
-    path = data_dir / "topics" / "demo.yaml"
-    path.write_text(GOOD_TOPIC.replace("时间压缩至0.5个工作日\n", "时间压缩至半个工作日\n"), encoding="utf-8")
-    assert _problems(data_dir) == [
-        "demo.yaml: entry 'demo_entry': field 'facts[0].quote': does not contain the figure '0.5个工作日'"
-    ]
-    path.write_text(
-        GOOD_TOPIC.replace("        quote: 市本级企业开办平均办理时间压缩至0.5个工作日\n", ""), encoding="utf-8"
-    )
-    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0].quote': must be a non-empty string"]
+    quoted = GOOD_TOPIC.replace("        at: 1\n", "        at: 1\n        quote: 0.5个工作日\n")
+    path.write_text(quoted, encoding="utf-8")
+    assert _problems(data_dir) == ["demo.yaml: entry 'demo_entry': field 'facts[0]': unknown field(s): quote"]
 
 
 ONLINE = """\
@@ -260,13 +216,13 @@ ONLINE = """\
         measures: 纳入“网上大厅”的事项数
         as_of: "2021"
         source: hohhot-2021
-        quote: 共计807项纳入“网上大厅”
+        at: 1
       - figure: 3700余项
         kind: count
         measures: {older}
         as_of: "2020-09"
         source: nmgrb-2020
-        quote: 发布各级各类政务服务事项3700余项
+        at: 1
 """
 
 

@@ -73,7 +73,7 @@ def test_the_workbook_has_one_row_per_entry_with_its_facts(data_dir: Path, workb
     rows = list(book["entries"].iter_rows(values_only=True))
     book.close()
     header, by_id = rows[0], {r[0]: r for r in rows[1:]}
-    facts = tuple(f"{f} 1" for f in ("figure", "kind", "measures", "as_of", "source", "quote"))
+    facts = tuple(f"{f} 1" for f in ("figure", "kind", "measures", "as_of", "source", "at"))
     assert header[:11] == ("id", "topic", "questions", "reply", "related", *facts)
     assert len(by_id) == len(load_knowledge_base(data_dir).entries)
     row = by_id["business_registration_time"]
@@ -117,7 +117,7 @@ def test_a_bad_cell_is_refused_with_its_row_and_column_and_nothing_is_written(da
 
 
 def test_an_emptied_cell_and_an_unknown_topic_are_located(data_dir: Path, workbook: Path) -> None:
-    row = _edit(workbook, "hotline_12345", "quote 1", None)
+    row = _edit(workbook, "hotline_12345", "at 1", None)
     moved = _edit(workbook, "msb_fee", "topic", "no_such_topic")
     with pytest.raises(SpreadsheetError) as info:
         import_workbook(workbook, data_dir)
@@ -129,7 +129,8 @@ def test_an_emptied_cell_and_an_unknown_topic_are_located(data_dir: Path, workbo
     with pytest.raises(SpreadsheetError) as info:
         import_workbook(workbook, data_dir)
     assert [str(p) for p in info.value.problems] == [
-        f"sheet 'entries', row {row}, column K (quote 1): must be a non-empty string"
+        f"sheet 'entries', row {row}, column K (at 1): must be a positive integer: "
+        "which occurrence of the figure in its report (missing)"
     ]
 
 
