@@ -139,15 +139,21 @@ def parse_ask(body: bytes) -> tuple[str, str | int | None]:
     return question, chat_id
 
 
-def parse_feedback(body: bytes) -> tuple[str, Vote, str | None, str | int | None]:
-    """Return the record id, vote, reason and chat_id of a feedback body, or raise ApiError (400)."""
-    example = '例如 {"id": "<POST /v1/ask 返回的 id>", "vote": "up"}'
+def json_object(body: bytes, example: str) -> dict[str, Any]:
+    """Return a request body's JSON object, or raise ApiError (400) with the example of a valid body."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "invalid_json", f"请求体不是有效的 UTF-8 JSON，{example}。") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", f"请求体必须是 JSON 对象，{example}。")
+    return data
+
+
+def parse_feedback(body: bytes) -> tuple[str, Vote, str | None, str | int | None]:
+    """Return the record id, vote, reason and chat_id of a feedback body, or raise ApiError (400)."""
+    example = '例如 {"id": "<POST /v1/ask 返回的 id>", "vote": "up"}'
+    data = json_object(body, example)
     record_id, vote, reason = data.get("id"), data.get("vote"), data.get("reason")
     if not isinstance(record_id, str) or not record_id or len(record_id) > 64 or not _encodable(record_id):
         raise ApiError(400, "invalid_feedback", f"id 必须是 /v1/ask 返回的 id 字符串，{example}。")

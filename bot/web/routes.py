@@ -7,7 +7,6 @@ site), which stands in for an API key the browser could not keep secret.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from importlib.resources import files
@@ -18,7 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.http.app import MAX_CHAT_ID_CHARS, ApiError, JsonResponse, parse_ask, parse_feedback, read_body
+from bot.http.app import (
+    MAX_CHAT_ID_CHARS,
+    ApiError,
+    JsonResponse,
+    json_object,
+    parse_ask,
+    parse_feedback,
+    read_body,
+)
 from bot.service import Asker
 from bot.web.view import reply_view
 
@@ -70,12 +77,7 @@ def security_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]:
 def parse_pick(body: bytes) -> tuple[str, str | int | None]:
     """Return the entry id and chat_id of a pick request body, or raise ApiError (400) saying what is wrong."""
     example = '例如 {"intent": "企业开办时间"}'
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ApiError(400, "invalid_json", f"请求体不是有效的 UTF-8 JSON，{example}。") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", f"请求体必须是 JSON 对象，{example}。")
+    data = json_object(body, example)
     intent = data.get("intent")
     if not isinstance(intent, str) or not intent or len(intent) > MAX_INTENT_CHARS:
         raise ApiError(400, "invalid_intent", f"intent 字段必须是条目编号（字符串），{example}。")
