@@ -9,9 +9,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # imported lazily at run time: `ask` must start fast
     from bot.config import Settings
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `ask` must start fast
     from knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -149,6 +150,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _from_store(settings: Settings, use: Callable[[Assistant], Awaitable[T]]) -> T | None:
+    """Run use on the assistant with its store open, then close it; None (said on stderr) without a store."""
+    assistant = await open_assistant(settings)
+    if assistant.store is None:
+        print("error: the store cannot be opened (see the warning above)", file=sys.stderr)
+        return None
+    try:
+        return await use(assistant)
+    finally:
+        await assistant.store.close()
+
+
 def _kb_suggest(days: int, out: Path) -> int:
     """Write the proposals from the records into a review file."""
     from bot.curation import review_file
@@ -158,14 +171,9 @@ def _kb_suggest(days: int, out: Path) -> int:
         return EXIT_USAGE
 
     async def run() -> int:
-        assistant = await open_assistant(settings)
-        if assistant.store is None:
-            print("error: the store cannot be opened (see the warning above)", file=sys.stderr)
+        proposals = await _from_store(settings, lambda assistant: assistant.proposals(days))
+        if proposals is None:
             return EXIT_FAIL
-        try:
-            proposals = await assistant.proposals(days)
-        finally:
-            await assistant.store.close()
         out.write_text(review_file(proposals), encoding="utf-8")
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(p.kind for p in proposals).items())) or "none"
         print(f"{len(proposals)} proposal(s) ({kinds}) written to {out}; set accept: true, then kb accept {out}")
@@ -357,14 +365,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def run() -> int:
-        assistant = await open_assistant(settings)
-        if assistant.store is None:
-            print("error: the store cannot be opened (see the warning above)", file=sys.stderr)
+        report = await _from_store(settings, lambda assistant: assistant.report(args.days))
+        if report is None:
             return EXIT_FAIL
-        try:
-            report = await assistant.report(args.days)
-        finally:
-            await assistant.store.close()
         if args.csv:
             sys.stdout.write(unanswered_csv(report))
         elif args.json:
