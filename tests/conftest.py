@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from fakes.knowledge import copy_knowledge
 from fakes.postgres import PostgresServer, PostgresUnavailable, postgres_server
 
 from bot.store import Store
@@ -52,6 +53,12 @@ def postgres_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> st
     """Return the `postgresql://` URL of a fresh, empty database on the session's server, one per test module."""
     stem = re.sub(r"[^a-z0-9_]", "_", request.module.__name__.rsplit(".", 1)[-1].lower())[:40]
     return postgres.create_database(f"t{next(_database_numbers)}_{stem}")
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    """Return a copy of the packaged knowledge base that a test may edit (KNOWLEDGE_DIR, reloads)."""
+    return copy_knowledge(tmp_path / "kb")
 
 
 @pytest.fixture

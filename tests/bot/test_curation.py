@@ -3,7 +3,6 @@ makes that question answer directly; nothing changes by itself."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,7 @@ from bot.service import Asker, Assistant
 from bot.store import Store
 from intents import Engine, Outcome
 from knowledge.editing import add_questions
-from knowledge.loader import DATA_DIR, KnowledgeBaseError
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    folder = tmp_path / "kb"
-    shutil.copytree(DATA_DIR, folder)
-    return folder
+from knowledge.loader import KnowledgeBaseError
 
 
 async def test_a_picked_suggestion_becomes_a_proposal_that_answers_once_accepted(store: Store, knowledge: Path) -> None:

@@ -4,35 +4,17 @@ with its errors and the old one keeps serving; SIGHUP through `kb reload`; Teleg
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
-import pytest
+from fakes.knowledge import TOPIC, edit_topic
 
 from bot.config import Settings
 from bot.reload import Reloader
 from bot.service import Asker, Assistant
 from intents import Engine
-from knowledge.loader import DATA_DIR
 
 QUESTION = "企业开办要几天"
-TOPIC = "topics/business_registration.yaml"
 OLD, NEW = "已压缩至0.5个工作日", "已压缩至0.5个工作日（测试改写）"
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    """Return a copy of the packaged knowledge base that a test may edit."""
-    folder = tmp_path / "kb"
-    shutil.copytree(DATA_DIR, folder)
-    return folder
-
-
-def _edit(folder: Path, old: str, new: str) -> None:
-    path = folder / TOPIC
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 async def _asking(service: Assistant, stop: asyncio.Event, failures: list[BaseException]) -> int:
@@ -51,7 +33,7 @@ async def _asking(service: Assistant, stop: asyncio.Event, failures: list[BaseEx
 async def test_a_valid_change_is_swapped_in_while_questions_go_on(knowledge: Path) -> None:
     service = Assistant(Engine.load(data_dir=knowledge))
     reloader = Reloader(service, Settings(knowledge_dir=knowledge))
-    _edit(knowledge, OLD, NEW)
+    edit_topic(knowledge, OLD, NEW)
     stop, failures = asyncio.Event(), []
     askers = [asyncio.create_task(_asking(service, stop, failures)) for _ in range(4)]
     before = service.kb_version

@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fakes.records import fallback_record
 from http_helpers import ANSWERED, OUT_OF_SCOPE, Receiver, ServerFactory
 
 from bot.cli import main
 from bot.escalation import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, Dispatcher
 from bot.service import Asker, Assistant, hash_user
-from bot.store import OutboxItem, OutboxStatus, QuestionRecord, Store, utcnow
+from bot.store import OutboxItem, OutboxStatus, Store, utcnow
 from intents import Engine, Outcome
 
 SECRET = "escalation-secret-5b1e"
@@ -133,7 +134,7 @@ async def test_five_thousand_fallbacks_with_a_slow_receiver_are_all_delivered_on
 async def test_refusals_retries_and_dead_items(store: Store, receiver_factory: ReceiverFactory) -> None:
     async def run(receiver: Receiver, item: OutboxItem, outcomes: int) -> list[str]:
         results: list[str] = []
-        await store.record_question(_record(item.id), outbox_item=item)
+        await store.record_question(fallback_record(f"q{item.id}"), outbox_item=item)
         dispatcher = _dispatcher(store, receiver.url, results, max_attempts=3)
         await dispatcher.start()
         try:
@@ -159,25 +160,6 @@ async def test_refusals_retries_and_dead_items(store: Store, receiver_factory: R
     assert dead["item2"].attempts == 3 and dead["item2"].last_error == "HTTP 500"
 
 
-def _record(key: str) -> QuestionRecord:
-    return QuestionRecord(
-        id=f"q{key}",
-        asked_at=utcnow(),
-        channel="api",
-        chat_type=None,
-        conversation=None,
-        user_hash=None,
-        question="问题",
-        outcome="fallback",
-        intent=None,
-        score=0.0,
-        candidates=(),
-        kb_version="test",
-        reply_ms=0.1,
-        via="ask",
-    )
-
-
 async def test_unreachable_webhook_is_retried_then_parked_and_requeued_by_the_cli(
     store: Store,
     data_dir: Path,
@@ -185,7 +167,7 @@ async def test_unreachable_webhook_is_retried_then_parked_and_requeued_by_the_cl
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await store.record_question(_record("x"), outbox_item=_item(7))
+    await store.record_question(fallback_record("qx"), outbox_item=_item(7))
     results: list[str] = []
     dispatcher = _dispatcher(store, "http://127.0.0.1:9/hook", results, max_attempts=3)
     await dispatcher.start()

@@ -10,29 +10,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import test_serve
+from fakes.knowledge import TOPIC, edit_topic
 from test_serve import clean_env
 
 from knowledge.loader import DATA_DIR
 
 start_serve = test_serve.start_serve
 QUESTION = "企业开办要几天"
-TOPIC = "topics/business_registration.yaml"
 OLD, NEW = "已压缩至0.5个工作日", "已压缩至0.5个工作日（测试改写）"
-
-
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    """Return a copy of the packaged knowledge base that a test may edit."""
-    folder = tmp_path / "kb"
-    shutil.copytree(DATA_DIR, folder)
-    return folder
-
-
-def _edit(folder: Path, old: str, new: str) -> None:
-    path = folder / TOPIC
-    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
 
 
 def test_kb_reload_asks_the_running_server_and_refuses_an_invalid_base(
@@ -48,7 +34,7 @@ def test_kb_reload_asks_the_running_server_and_refuses_an_invalid_base(
     refused = subprocess.run(command, env=clean_env(**env), capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert refused.returncode == 1 and "business_registration.yaml" in refused.stderr
     shutil.copy(DATA_DIR / TOPIC, knowledge / TOPIC)
-    _edit(knowledge, OLD, NEW)
+    edit_topic(knowledge, OLD, NEW)
     done = subprocess.run(command, env=clean_env(**env), capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     deadline = time.monotonic() + 30

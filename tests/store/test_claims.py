@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.store import OutboxItem, QuestionRecord, Store, utcnow
+from fakes.records import fallback_record
+
+from bot.store import OutboxItem, Store, utcnow
 
 
 def _item(number: int) -> OutboxItem:
@@ -13,7 +15,7 @@ def _item(number: int) -> OutboxItem:
 
 async def test_a_claim_takes_at_most_its_limit_and_claims_never_overlap(store: Store) -> None:
     for number in range(50):
-        await store.record_question(_record(number), outbox_item=_item(number))
+        await store.record_question(fallback_record(f"q{number:04d}"), outbox_item=_item(number))
     batches = await asyncio.gather(*(store.claim_outbox(limit=10, lease_seconds=30) for _ in range(6)))
     assert [len(b) for b in sorted(batches, key=len, reverse=True)][:5] == [10] * 5
     ids = [item.id for batch in batches for item in batch]
@@ -21,7 +23,7 @@ async def test_a_claim_takes_at_most_its_limit_and_claims_never_overlap(store: S
 
 
 async def test_a_lapsed_lease_is_taken_again(store: Store) -> None:
-    await store.record_question(_record(1), outbox_item=_item(1))
+    await store.record_question(fallback_record("q0001"), outbox_item=_item(1))
     assert len(await store.claim_outbox(limit=5, lease_seconds=0.2)) == 1
     assert await store.claim_outbox(limit=5, lease_seconds=30) == []
     await asyncio.sleep(0.3)
@@ -35,22 +37,3 @@ async def test_updates_are_stored_once_and_claimed_once(store: Store) -> None:
         store.claim_updates(limit=5, lease_seconds=30), store.claim_updates(limit=5, lease_seconds=30)
     )
     assert sorted(len(x) for x in (first, second)) == [0, 1]
-
-
-def _record(number: int) -> QuestionRecord:
-    return QuestionRecord(
-        id=f"q{number:04d}",
-        asked_at=utcnow(),
-        channel="api",
-        chat_type=None,
-        conversation=None,
-        user_hash=None,
-        question="问题",
-        outcome="fallback",
-        intent=None,
-        score=0.0,
-        candidates=(),
-        kb_version="test",
-        reply_ms=0.1,
-        via="ask",
-    )

@@ -137,7 +137,7 @@ def test_answers_arriving_do_not_move_the_input(site: Running, page: Any) -> Non
 
 def test_html_in_a_question_is_shown_as_text(site: Running, page: Any) -> None:
     page.goto(site.url)
-    question = '<img src=x onerror="document.title=\'pwned\'"><b>企业开办</b>要几天'
+    question = "<img src=x onerror=\"document.title='pwned'\"><b>企业开办</b>要几天"
     ask(page, question)
     assert page.locator("section.msg.user").last.inner_text() == question
     assert page.locator("#log img, #log b").count() == 0
