@@ -19,7 +19,9 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from fakes.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.http import create_app  # noqa: E402
@@ -27,17 +29,6 @@ from bot.service import Assistant  # noqa: E402
 from bot.store import Store  # noqa: E402
 from intents import Engine  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUESTIONS = ("企业开办要几天", "审批")
 SHOTS = (
     ("web-desktop.png", {"width": 1024, "height": 768}, False),
@@ -68,7 +59,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             for name, viewport, mobile in SHOTS:
                 context = browser.new_context(viewport=viewport, is_mobile=mobile, locale="zh-CN")
                 page = context.new_page()
