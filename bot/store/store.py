@@ -20,7 +20,7 @@ import aiosqlite
 from sqlalchemy import Connection, and_, delete, event, func, inspect, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store.records import (
     Conversation,
@@ -468,12 +468,12 @@ class Store:
 
     # -- Telegram's updates ----------------------------------------------------------------------------
 
-    async def add_update(self, update_id: int, payload: str, *, lease_seconds: float) -> bool:
+    async def accept_update(self, update: StoredUpdate, *, lease_seconds: float) -> bool:
         """Store an update, leased to this process; False when that update_id was stored before (a repeat)."""
         now = utcnow()
         row = {
-            "update_id": update_id,
-            "payload": payload,
+            "update_id": update.update_id,
+            "payload": update.payload,
             "received_at": now,
             "status": "pending",
             "attempts": 0,
@@ -483,7 +483,7 @@ class Store:
         async with self.engine.begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
 
-    async def claim_updates(self, *, limit: int, lease_seconds: float) -> list[StoredUpdate]:
+    async def claim_stale_updates(self, limit: int, *, lease_seconds: float) -> list[StoredUpdate]:
         """Take pending updates whose lease ran out (their process died), oldest first."""
         now = utcnow()
         stale = and_(
@@ -502,14 +502,6 @@ class Store:
         async with self.engine.begin() as conn:
             rows = sorted((await conn.execute(stmt)).all())
         return [StoredUpdate(int(r[0]), str(r[1])) for r in rows]
-
-    async def accept_update(self, update: StoredUpdate, *, lease_seconds: float) -> bool:
-        """The Telegram inbox's name for add_update."""
-        return await self.add_update(update.update_id, update.payload, lease_seconds=lease_seconds)
-
-    async def claim_stale_updates(self, limit: int, *, lease_seconds: float) -> list[StoredUpdate]:
-        """The Telegram inbox's name for claim_updates."""
-        return await self.claim_updates(limit=limit, lease_seconds=lease_seconds)
 
     async def release_updates(self, update_ids: list[int]) -> None:
         """Free the leases of updates taken but not started, so any replica may take them now."""
@@ -530,29 +522,3 @@ class Store:
                 .where(telegram_updates.c.update_id == update_id)
                 .values(status="done", done_at=utcnow(), claimed_until=None)
             )
-
-    async def pending_updates(self) -> int:
-        """Return how many stored updates are not answered yet."""
-        stmt = select(func.count()).select_from(telegram_updates).where(telegram_updates.c.status == "pending")
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(stmt)).scalar_one())
-
-    # -- locks ---------------------------------------------------------------------------------------
-
-    async def try_advisory_lock(self, key: int) -> AsyncConnection | None:
-        """PostgreSQL: hold a session advisory lock on a dedicated connection; None when another holds it."""
-        conn = await self.engine.connect()
-        got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar_one()
-        if got:
-            await conn.commit()
-            return conn
-        await conn.close()
-        return None
-
-
-async def wait_closed(store: Store, timeout: float = 5.0) -> None:
-    """Close a store, giving up after timeout seconds (a hung database must not hang a shutdown)."""
-    try:
-        await asyncio.wait_for(store.close(), timeout)
-    except TimeoutError:
-        logger.warning("store: close timed out after %.0f s", timeout)

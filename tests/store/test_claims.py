@@ -6,7 +6,7 @@ import asyncio
 
 from fakes.records import fallback_record
 
-from bot.store import OutboxItem, Store, utcnow
+from bot.store import OutboxItem, Store, StoredUpdate, utcnow
 
 
 def _item(number: int) -> OutboxItem:
@@ -31,9 +31,9 @@ async def test_a_lapsed_lease_is_taken_again(store: Store) -> None:
 
 
 async def test_updates_are_stored_once_and_claimed_once(store: Store) -> None:
-    assert await store.add_update(7, "{}", lease_seconds=0) is True
-    assert await store.add_update(7, "{}", lease_seconds=0) is False
+    assert await store.accept_update(StoredUpdate(7, "{}"), lease_seconds=0) is True
+    assert await store.accept_update(StoredUpdate(7, "{}"), lease_seconds=0) is False
     first, second = await asyncio.gather(
-        store.claim_updates(limit=5, lease_seconds=30), store.claim_updates(limit=5, lease_seconds=30)
+        store.claim_stale_updates(5, lease_seconds=30), store.claim_stale_updates(5, lease_seconds=30)
     )
     assert sorted(len(x) for x in (first, second)) == [0, 1]
