@@ -21,7 +21,7 @@ from typing import Any
 from bot.curation import Proposal, propose
 from bot.report import Report, build_report
 from bot.store import Conversation, Feedback, OutboxItem, QuestionRecord, ScoredIntent, Store, Vote, utcnow
-from intents import Answer, Engine, Outcome
+from intents import Answer, Context, Engine, Outcome
 from intents.normalize import clean_input
 from knowledge import Entry, KnowledgeBase, Topic
 from knowledge.export import entry_to_dict
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 HOTLINE_QUESTION = "12345"
 LOCAL_CONVERSATIONS = 10_000
+STANDS_ALONE = frozenset({Outcome.ANSWER, Outcome.SMALLTALK, Outcome.EMPTY})
+"""Outcomes a question reaches on its own: the conversation's context is never consulted for them."""
 MAX_REASON_CHARS = 200
 FEEDBACK_REASONS = ("不准确", "已过时", "没回答我的问题", "其他")
 """What a 👎 offers to say why (Telegram's buttons; the API takes any short text)."""
@@ -280,7 +282,31 @@ class Assistant:
             answer, via = engine.answer_entry(choice), "pick"
         else:
             answer, via = engine.ask(question), "ask"
+            if key is not None and answer.outcome not in STANDS_ALONE and engine.may_follow_up(question):
+                context = await self._context(key)  # read only for a follow-up-shaped question left unanswered
+                if context is not None:
+                    answer = engine.ask(question, context)
         return await self._finish(answer, asker, via, started, asked_at, key, message_id)
+
+    async def _context(self, key: str) -> Context | None:
+        """Return what the chat last answered and offered, within the context's time to live, or None."""
+        state = await self._state(key)
+        if state is None or (state.last_intent is None and not state.choices):
+            return None
+        return Context(last_intent=state.last_intent, suggestions=state.choices)
+
+    async def _state(self, key: str) -> Conversation | None:
+        """Return the chat's state when it is younger than the context's time to live (store or memory)."""
+        if self.store is None:
+            state = self._local.get(key)
+            if state is not None and (utcnow() - state.updated_at).total_seconds() > self._context_ttl:
+                return None
+            return state
+        try:
+            return await self.store.conversation(key, ttl_seconds=self._context_ttl)
+        except Exception as exc:
+            self._store_failed(exc)
+            return None
 
     async def pick(self, entry_id: str, asker: Asker, *, via: str = "pick") -> Reply:
         """Answer one entry chosen from suggestions, related questions, a topic or a deep link; KeyError if
@@ -317,20 +343,15 @@ class Assistant:
         text = clean_input(question).strip()
         if not text.isdigit() or len(text) > 2:
             return None
-        if self.store is None:
-            state = self._local.get(key)
-            if state is not None and (utcnow() - state.updated_at).total_seconds() > self._context_ttl:
-                state = None
-        else:
-            try:
-                state = await self.store.conversation(key, ttl_seconds=self._context_ttl)
-                # The choices stand only while the reply that offered them is the chat's last one.
-                if state is not None and await self.store.latest_in_conversation(key) != state.record_id:
+        state = await self._state(key)
+        if state is not None and self.store is not None:
+            try:  # the choices stand only while the reply that offered them is the chat's last one
+                if await self.store.latest_in_conversation(key) != state.record_id:
                     state = None
             except Exception as exc:
                 self._store_failed(exc)
                 return None
-        if state is None or not 1 <= int(text) <= len(state.choices):
+        if state is None or not state.choices or not 1 <= int(text) <= len(state.choices):
             return None
         chosen = state.choices[int(text) - 1]
         return chosen if chosen in engine.kb.entries else None
@@ -371,10 +392,12 @@ class Assistant:
             message_key=self.message_key(asker, message_id) if message_id is not None else None,
         )
         recorded = duplicate = escalated = False
+        context = answer.context
         if self.store is None and conversation_key is not None:
-            choices = tuple(s.intent for s in answer.suggestions)
+            previous = self._local.get(conversation_key)
+            last = context.last_intent or (previous.last_intent if previous is not None else None)
             self._local[conversation_key] = Conversation(
-                conversation_key, record.intent, choices, record.asked_at, record_id
+                conversation_key, last, context.suggestions, record.asked_at, record_id
             )
             self._local.move_to_end(conversation_key)
             while len(self._local) > LOCAL_CONVERSATIONS:
@@ -391,9 +414,13 @@ class Assistant:
                     created_at=record.asked_at,
                 )
             conversation = None
-            if conversation_key is not None and answer.suggestions:  # written only when choices are offered
-                choices = tuple(s.intent for s in answer.suggestions)
-                conversation = Conversation(conversation_key, record.intent, choices, record.asked_at, record_id)
+            if conversation_key is not None and (context.last_intent or context.suggestions):
+                # What a follow-up or a bare number will be read against: the entry answered, the choices
+                # offered. A reply with nothing to remember (a fallback) leaves the last entry in place; its
+                # choices lapse anyway, since the record that offered them is no longer the chat's last.
+                conversation = Conversation(
+                    conversation_key, context.last_intent, context.suggestions, record.asked_at, record_id
+                )
             try:
                 recorded = await self.store.record_question(record, outbox_item=item, conversation=conversation)
             except Exception as exc:

@@ -208,6 +208,11 @@ class Engine:
             return answer
         return self._follow_up(cleaned, analysis, last) or answer
 
+    def may_follow_up(self, question: str) -> bool:
+        """Return True when a question is shaped like a follow-up ("那注销呢", "还有别的吗"), so the caller knows
+        whether the conversation's context is worth fetching (cheap: normalisation only, no tokenising)."""
+        return is_follow_up(normalize(clean_input(question)))
+
     def _related(self, last: Entry) -> list[Entry]:
         """Return the entries a follow-up to `last` can mean: itself, its topic's entries, its related entries."""
         related = [last, *(self.kb.entries[i] for i in last.related if i in self.kb.entries)]

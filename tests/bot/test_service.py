@@ -133,3 +133,52 @@ async def test_the_console_picks_a_numbered_choice(store: Store, engine: Engine)
     assert engine.answer_entry(first_choice).reply in text
     vias = [r.via for r in await store.questions_since(SINCE)]
     assert vias == ["ask", "ask", "pick"]
+
+
+async def test_a_follow_up_is_read_against_the_chat_last_answer_on_any_replica(
+    store: Store, engine: Engine, data_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres_url") if store.dialect == "postgresql" else None
+    second_store = Store.from_settings(data_dir, url)  # another replica: its own connections, the same data
+    await second_store.open()
+    try:
+        first = Assistant(engine, store=store, salt="s" * 16)
+        second = Assistant(engine, store=second_store, salt="s" * 16)
+        chat = Asker("web", chat_id="tab-1")
+        assert (await first.ask(ANSWERED, chat)).answer.intent == "business_registration_time"
+        follow_up = await second.ask("旗县呢", chat)
+        assert follow_up.outcome is Outcome.ANSWER and "1.5个工作日" in follow_up.answer.text
+        record = await store.question(follow_up.id)
+        assert record is not None and record.intent == "business_registration_county_time"
+        # Another chat never sees this one's context.
+        elsewhere = await second.ask("旗县呢", Asker("web", chat_id="tab-2"))
+        assert elsewhere.outcome is not Outcome.ANSWER
+    finally:
+        await second_store.close()
+
+
+async def test_a_question_that_stands_alone_is_never_bent_by_context(store: Store, engine: Engine) -> None:
+    service = Assistant(engine, store=store)
+    chat = Asker("api", chat_id=7)
+    await service.ask(ANSWERED, chat)
+    alone = engine.ask("12345热线是干什么的")
+    assert (await service.ask("12345热线是干什么的", chat)).answer.intent == alone.intent
+    assert (await service.ask(OUT_OF_SCOPE, chat)).outcome is Outcome.FALLBACK
+
+
+async def test_context_expires_and_needs_a_chat(store: Store, engine: Engine) -> None:
+    expired = Assistant(engine, store=store, context_ttl_seconds=0)
+    chat = Asker("console", chat_id="c")
+    await expired.ask(ANSWERED, chat)
+    assert (await expired.ask("旗县呢", chat)).outcome is not Outcome.ANSWER
+    service = Assistant(engine, store=store)
+    await service.ask(ANSWERED, Asker("cli"))
+    assert (await service.ask("旗县呢", Asker("cli"))).outcome is not Outcome.ANSWER  # no chat: no conversation
+
+
+async def test_follow_ups_work_without_a_store(engine: Engine) -> None:
+    service = Assistant(engine)
+    chat = Asker("console", chat_id="c")
+    await service.ask(ANSWERED, chat)
+    await service.ask(OUT_OF_SCOPE, chat)  # a fallback in between keeps the last answered entry
+    assert "1.5个工作日" in (await service.ask("旗县呢", chat)).answer.text
