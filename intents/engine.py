@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,11 @@ from knowledge.model import distinct_sources
 logger = logging.getLogger(__name__)
 
 EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
+SEVERAL_MISSING = "“{question}”：报道中没有找到确切答案，建议拨打12345热线咨询。"
+"""The line for one piece of a several-question message that the reports do not answer."""
+QUESTION_BREAK = re.compile(r"[？?！!；;。\n]+")
+"""Where one question ends and the next begins inside a message."""
+MIN_PIECE_CHARS = 2
 SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
 SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
 SCOPE_WORDS = frozenset({"年", "年度", "全年", "今年", "去年"})
@@ -88,6 +94,9 @@ class Answer:
     """The best-ranked intents behind the decision (empty for picks and empty input), for the record."""
     confidence: float = 0.0
     """0-1: the calibrated probability that the best candidate is the right answer (see intents.scoring)."""
+    parts: tuple[Answer, ...] = ()
+    """For a message that asks two or more things: the answer to each, in order; the reply already carries
+    each part's own source line, so the answer's own source line is empty."""
 
     @property
     def context(self) -> Context:
@@ -118,7 +127,7 @@ class Answer:
     @property
     def source_line(self) -> str:
         """Return the citation shown under the reply, empty when nothing is cited."""
-        if not self.sources:
+        if not self.sources or self.parts:
             return ""
         return "来源：" + "；".join(s.label for s in self.sources)
 
@@ -143,6 +152,13 @@ class Answer:
             "sources": [source_to_dict(s) for s in self.sources],
             "suggestions": [{"intent": s.intent, "question": s.question} for s in self.suggestions],
         }
+
+
+def split_questions(text: str) -> list[str]:
+    """Return the questions a message asks, split at question marks, full stops and semicolons (pieces shorter
+    than two characters, such as a stray "嗯", are dropped)."""
+    pieces = [p.strip() for p in QUESTION_BREAK.split(text)]
+    return [p for p in pieces if len(p) >= MIN_PIECE_CHARS]
 
 
 class Engine:
@@ -199,6 +215,11 @@ class Engine:
         "2020年呢", "还有别的吗") is read against the last answered entry; a question answered on its own never is.
         """
         cleaned = clean_input(question)
+        pieces = split_questions(cleaned)
+        if len(pieces) > 1:
+            several = self._several(cleaned, pieces, context)
+            if several is not None:
+                return several
         analysis = self.analyzer.analyze(cleaned)
         answer = self._ask(cleaned, analysis)[0]
         if context is None or answer.outcome in (Outcome.ANSWER, Outcome.SMALLTALK, Outcome.EMPTY):
@@ -207,6 +228,48 @@ class Engine:
         if last is None or not is_follow_up(analysis.normalized):
             return answer
         return self._follow_up(cleaned, analysis, last) or answer
+
+    def _several(self, cleaned: str, pieces: list[str], context: Context | None) -> Answer | None:
+        """Answer a message that asks several things ("企业开办要几天？注销呢？"), each piece read against the
+        one before it, each answer with its source; the pieces the reports do not answer are named as such. None
+        when the message is better answered whole (nothing found in its pieces, or one entry the whole reaches)."""
+        answers: list[Answer] = []
+        for piece in pieces:
+            answer = self.ask(piece, context)
+            context = answer.context if answer.context.last_intent else context
+            if answer.outcome is not Outcome.SMALLTALK and answer.outcome is not Outcome.EMPTY:
+                answers.append(answer)
+        found = [a for a in answers if a.outcome in (Outcome.ANSWER, Outcome.PARTIAL) and a.entry is not None]
+        entries = {a.entry.id for a in found if a.entry is not None}
+        if not entries:
+            return None
+        if len(entries) == 1:
+            # One thing found: the message may be one question with punctuation inside ("我想开公司。要几天？").
+            if self._ask(cleaned, self.analyzer.analyze(cleaned))[0].outcome is Outcome.ANSWER:
+                return None
+            if len(answers) == len(found):
+                return found[0]  # the rest was small talk ("你好！…")
+        hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
+        blocks, facts = [], []
+        for number, part in enumerate(answers, 1):
+            if any(part is f for f in found):
+                blocks.append(f"{number}. {part.text}")
+                facts += part.facts
+            else:
+                blocks.append(f"{number}. {SEVERAL_MISSING.format(question=part.question)}")
+                facts += hotline
+        whole = all(a.outcome is Outcome.ANSWER for a in answers)
+        return Answer(
+            question=cleaned,
+            outcome=Outcome.ANSWER if whole else Outcome.PARTIAL,
+            reply="\n\n".join(blocks),
+            score=min(a.score for a in found),
+            entry=found[0].entry,
+            facts=tuple(dict.fromkeys(facts)),
+            candidates=found[0].candidates,
+            confidence=min(a.confidence for a in found),
+            parts=tuple(answers),
+        )
 
     def may_follow_up(self, question: str) -> bool:
         """Return True when a question is shaped like a follow-up ("那注销呢", "还有别的吗"), so the caller knows
