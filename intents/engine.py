@@ -250,7 +250,8 @@ class Engine:
             if len(answers) == len(found):
                 return found[0]  # the rest was small talk ("你好！…")
         hotline = tuple(f for f in self.kb.fallback.facts if f.figure == "12345")
-        blocks, facts = [], []
+        blocks: list[str] = []
+        facts: list[Fact] = []
         for number, part in enumerate(answers, 1):
             if any(part is f for f in found):
                 blocks.append(f"{number}. {part.text}")
