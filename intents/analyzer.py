@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice, product
 
 from intents.lexicon import Lexicon
 from intents.normalize import normalize
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+MAX_READINGS = 16
+"""Readings tried per window of a question: polyphonic characters multiply them (a cap keeps long runs cheap)."""
 
 UNIT_GROUPS: dict[str, tuple[str, ...]] = {
     "人": ("人", "名", "位"),
@@ -79,22 +82,26 @@ class Analyzer:
 
     @cached_property
     def _homophones(self) -> dict[tuple[str, ...], str]:
-        """Map the pinyin of each domain word to the word, where that pinyin is unambiguous."""
+        """Map the pinyin of each domain word (its phrase reading and its characters' common readings) to the word,
+        where that pinyin belongs to one word only. A question's characters are then tried in every reading, so
+        a typo pronounced right on any reading of a polyphonic character (行, 长, 调, 还) is still repaired."""
         index: dict[tuple[str, ...], str | None] = {}
-        for word in self.lexicon.domain_words:
+        for word in sorted(self.lexicon.domain_words):
             if len(word) < 2 or not _CJK_RUN.fullmatch(word):
                 continue
-            key = self._pinyin_key(word)
-            if key is None:
-                continue
-            index[key] = None if key in index and index[key] != word else word
+            for key in self._pinyin_keys(word):
+                index[key] = None if key in index and index[key] != word else word
         return {k: v for k, v in index.items() if v is not None}
 
-    def _pinyin_key(self, text: str) -> tuple[str, ...] | None:
-        readings = [self.lexicon.pinyin.get(ch) for ch in text]
-        if any(r is None for r in readings):
-            return None
-        return tuple(r for r in readings if r is not None)
+    def _pinyin_keys(self, word: str) -> list[tuple[str, ...]]:
+        """Return the readings a domain word is known by: its phrase reading (generated with pypinyin, so 银行
+        is yin hang) and its characters' most common readings, when they differ."""
+        first = [self.lexicon.pinyin.get(ch) for ch in word]
+        keys = [tuple(r[0] for r in first if r)] if all(first) else []
+        phrase = self.lexicon.phrase_pinyin.get(word)
+        if phrase is not None and len(phrase) == len(word):
+            keys = [phrase, *(k for k in keys if k != phrase)]
+        return keys
 
     def _is_word(self, text: str) -> bool:
         lexicon = self.lexicon
@@ -108,14 +115,19 @@ class Analyzer:
 
     def _correct_run(self, run: str) -> str:
         homophones = self._homophones
-        readings = [self.lexicon.pinyin.get(ch, "?") for ch in run]
+        unknown = ("?",)
+        readings = [self.lexicon.pinyin.get(ch, unknown) for ch in run]
         fixed: list[str] = []
         i = 0
         while i < len(run):
             for size in (4, 3, 2):
                 if i + size > len(run):
                     continue
-                term = homophones.get(tuple(readings[i : i + size]))
+                window = readings[i : i + size]
+                term = next(
+                    (t for key in islice(product(*window), MAX_READINGS) if (t := homophones.get(key)) is not None),
+                    None,
+                )
                 if term is not None and not self._is_word(run[i : i + size]):
                     fixed.append(term)
                     i += size

@@ -89,7 +89,11 @@ class Lexicon:
     domain_words: frozenset[str]
     places: frozenset[str]
     """Places other than Hohhot: naming one that an entry never mentions rules the entry out."""
-    pinyin: dict[str, str]
+    pinyin: dict[str, tuple[str, ...]]
+    """Every toneless reading of each character, most common first."""
+    phrase_pinyin: dict[str, tuple[str, ...]]
+    """The reading of a domain word in context (银行 yin hang); other words are read with each character's
+    most common reading."""
     detail_words: frozenset[str]
     """Words asking for a practical detail (电话, 材料, 下载): only an entry whose examples use them may answer."""
     list_words: frozenset[str]
@@ -115,6 +119,7 @@ class Lexicon:
             "detail_words.txt",
             "list_words.txt",
             "pinyin.txt",
+            "domain_pinyin.txt",
             "word_classes.txt",
         )
         fixed_files = [data_dir / n for n in names]
@@ -143,16 +148,21 @@ class Lexicon:
         for word in sorted(domain | places | details | list_words | fillers | synonyms.keys()):
             # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
             tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
-        pinyin: dict[str, str] = {}
+        pinyin: dict[str, tuple[str, ...]] = {}
         for line in (data_dir / "pinyin.txt").read_text(encoding="utf-8").splitlines():
-            ch, _, reading = line.partition(" ")
-            pinyin[ch] = reading
+            ch, *readings = line.split(" ")
+            pinyin[ch] = tuple(readings)
+        phrase_pinyin: dict[str, tuple[str, ...]] = {}
+        for line in _lines(data_dir / "domain_pinyin.txt"):
+            word, *readings = line.split(" ")
+            phrase_pinyin[word] = tuple(readings)
         return cls(
             tokenizer=tokenizer,
             synonyms=synonyms,
             stopwords=stopwords,
             domain_words=frozenset(domain),
             places=places,
+            phrase_pinyin=phrase_pinyin,
             detail_words=details,
             list_words=list_words,
             word_classes=dict(line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")),

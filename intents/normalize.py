@@ -53,7 +53,10 @@ def normalize(text: str) -> str:
     text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
-    text = _converter().convert(text).casefold()
+    simplified = _converter().convert(text)
+    if simplified != text:  # a few characters take two steps (薴 → 苧 → 苎): convert once more
+        simplified = _converter().convert(simplified)
+    text = simplified.casefold()
     text = _NOISE.sub(" ", text)
     # A dot is only meaningful inside a number (99.9); elsewhere it is punctuation.
     text = re.sub(r"(?<![0-9])\.|\.(?![0-9])", " ", text)

@@ -50,8 +50,14 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     names = {name.upper() for name in Settings.__dataclass_fields__}
     env = {k: v for k, v in os.environ.items() if k not in names}  # never a token: API only, no network
     env.update(
-        {"PYTHONPATH": str(ROOT), "HOST": "127.0.0.1", "PORT": str(port), "RATE_LIMIT_PER_MINUTE": "100000",
-         "LOG_LEVEL": "warning", "DATA_DIR": tempfile.mkdtemp(prefix="bench-http-")}  # the store is on, in SQLite
+        {
+            "PYTHONPATH": str(ROOT),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "RATE_LIMIT_PER_MINUTE": "100000",
+            "LOG_LEVEL": "warning",
+            "DATA_DIR": tempfile.mkdtemp(prefix="bench-http-"),
+        }  # the store is on, in SQLite
     )
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=ROOT / "scripts")
     deadline = time.monotonic() + 60
@@ -132,17 +138,23 @@ def main() -> int:
     server = start_server(port)
     try:
         asyncio.run(load(port, payloads, 4, min(200, args.requests), 10.0))  # warm-up, not reported
-        print(f"POST /v1/ask on {platform.python_implementation()} {platform.python_version()}, "
-              f"{os.cpu_count()} CPUs, {len(mix)} distinct questions, loopback, one uvicorn worker")
-        print(f"{'concurrency':>11} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-              f"{'max ms':>7} {'errors':>6}")
+        print(
+            f"POST /v1/ask on {platform.python_implementation()} {platform.python_version()}, "
+            f"{os.cpu_count()} CPUs, {len(mix)} distinct questions, loopback, one uvicorn worker"
+        )
+        print(
+            f"{'concurrency':>11} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+            f"{'max ms':>7} {'errors':>6}"
+        )
         for concurrency in args.concurrency:
             run = load(port, payloads, concurrency, args.requests, args.max_seconds)
             latencies, errors, elapsed = asyncio.run(run)
             ordered = sorted(latencies)
             ms = [1000 * percentile(ordered, p) for p in (0.5, 0.9, 0.99)]
-            print(f"{concurrency:>11} {len(ordered):>8} {len(ordered) / elapsed:>8.0f} {ms[0]:>7.2f} {ms[1]:>7.2f} "
-                  f"{ms[2]:>7.2f} {1000 * ordered[-1]:>7.2f} {errors:>6}")
+            print(
+                f"{concurrency:>11} {len(ordered):>8} {len(ordered) / elapsed:>8.0f} {ms[0]:>7.2f} {ms[1]:>7.2f} "
+                f"{ms[2]:>7.2f} {1000 * ordered[-1]:>7.2f} {errors:>6}"
+            )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(15)

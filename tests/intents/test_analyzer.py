@@ -34,3 +34,19 @@ def test_real_words_that_sound_like_domain_terms_are_left_alone(engine: Engine) 
     assert (
         "事业" in engine.analyzer.analyze("事业单位").tokens or "事业单位" in engine.analyzer.analyze("事业单位").tokens
     )
+
+
+@pytest.mark.parametrize(
+    ("typo", "fixed"),
+    [
+        ("企业注削", "企业注销"),  # 削 is read xue first, xiao here: every reading of a typed character is tried
+        ("稳岗返换", "稳岗返还"),  # 还 is read hai first, huan in 返还: the domain word's phrase reading counts
+    ],
+)
+def test_typos_on_polyphonic_characters_are_repaired(engine: Engine, typo: str, fixed: str) -> None:
+    assert fixed in engine.analyzer.correct_homophones(typo)
+
+
+def test_a_rare_reading_never_turns_ordinary_words_into_a_domain_term(engine: Engine) -> None:
+    # 什 can be read shi and 么 yao, but 什么 is only ever shen me: "公示要" must stay as typed.
+    assert engine.analyzer.correct_homophones("简易注销的公示要等几天") == "简易注销的公示要等几天"

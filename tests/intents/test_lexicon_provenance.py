@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATED = ("base_dict.txt", "word_classes.txt", "pinyin.txt")
+GENERATED = ("base_dict.txt", "word_classes.txt", "pinyin.txt", "domain_pinyin.txt")
 
 
 def test_the_generator_reproduces_the_shipped_files(tmp_path: Path) -> None:

@@ -41,3 +41,8 @@ def test_format_characters_inside_a_word_are_dropped_not_turned_into_spaces(invi
 def test_a_question_with_a_zero_width_space_inside_a_word_is_answered(engine: Engine) -> None:
     answer = engine.ask("企\u200b业开办要几天")
     assert answer.outcome is Outcome.ANSWER and "0.5个工作日" in answer.figures
+
+
+def test_a_character_that_simplifies_in_two_steps_is_simplified_fully() -> None:
+    # Found by the property test: OpenCC maps 薴 to 苧 and 苧 to 苎; normalising must be idempotent.
+    assert normalize("薴") == normalize(normalize("薴")) == "苎"
