@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.config import Settings
 from bot.escalation import Dispatcher
+from bot.http.limits import MAX_BODY_BYTES, MAX_CHAT_ID_CHARS, MAX_QUESTION_CHARS, MAX_RECORD_ID_CHARS
 from bot.http.openapi import build_openapi
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
@@ -28,11 +29,8 @@ from bot.store import StoreError, Vote
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024
 BODY_TIMEOUT_SECONDS = 15.0
 """Longest wait for the next piece of a request body: a body shorter than its Content-Length ends in a 408."""
-MAX_QUESTION_CHARS = 4096
-MAX_CHAT_ID_CHARS = 128
 AUTH_REALM = "hohhot-assistant"
 
 Hook = Callable[[], Awaitable[None]]
@@ -155,7 +153,12 @@ def parse_feedback(body: bytes) -> tuple[str, Vote, str | None, str | int | None
     example = '例如 {"id": "<POST /v1/ask 返回的 id>", "vote": "up"}'
     data = json_object(body, example)
     record_id, vote, reason = data.get("id"), data.get("vote"), data.get("reason")
-    if not isinstance(record_id, str) or not record_id or len(record_id) > 64 or not _encodable(record_id):
+    if (
+        not isinstance(record_id, str)
+        or not record_id
+        or len(record_id) > MAX_RECORD_ID_CHARS
+        or not _encodable(record_id)
+    ):
         raise ApiError(400, "invalid_feedback", f"id 必须是 /v1/ask 返回的 id 字符串，{example}。")
     if vote not in ("up", "down"):
         raise ApiError(400, "invalid_feedback", 'vote 必须是 "up" 或 "down"。')

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.http.limits import (
+    MAX_BODY_BYTES,
+    MAX_CHAT_ID_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_REASON_CHARS,
+    MAX_RECORD_ID_CHARS,
+    MAX_SUGGESTIONS,
+)
 from knowledge import AnswerKind
 
 ERROR_CODES = (
@@ -50,9 +58,9 @@ SCHEMAS: dict[str, Any] = {
     "AskRequest": {
         "type": "object",
         "properties": {
-            "question": {"type": "string", "maxLength": 4096, "description": "The question, in Chinese."},
+            "question": {"type": "string", "maxLength": MAX_QUESTION_CHARS, "description": "The question, in Chinese."},
             "chat_id": {
-                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 128}, {"type": "null"}],
+                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": MAX_CHAT_ID_CHARS}, {"type": "null"}],
                 "description": "Optional id of the asking user or chat (null: none); only its salted hash is kept.",
             },
         },
@@ -83,7 +91,7 @@ SCHEMAS: dict[str, Any] = {
             "fallback": {"type": "boolean", "description": "True when suggesting or falling back to 12345."},
             "figures": {"type": "array", "items": {"type": "string"}},
             "sources": {"type": "array", "items": _ref("Source")},
-            "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": 3},
+            "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": MAX_SUGGESTIONS},
             "kb_version": {"type": "string", "description": "A short content hash of the answering knowledge base."},
         }
     ),
@@ -91,9 +99,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "vote"],
         "properties": {
-            "id": {"type": "string", "maxLength": 64, "description": "The `id` of a /v1/ask reply."},
+            "id": {"type": "string", "maxLength": MAX_RECORD_ID_CHARS, "description": "The `id` of a /v1/ask reply."},
             "vote": {"enum": ["up", "down"]},
-            "reason": {"type": ["string", "null"], "maxLength": 200},
+            "reason": {"type": ["string", "null"], "maxLength": MAX_REASON_CHARS},
         },
     },
     "Feedback": _obj(
@@ -207,13 +215,13 @@ def build_openapi(*, auth: bool, rate_limit_per_minute: int) -> dict[str, Any]:
                     **security,
                     "requestBody": {
                         "required": True,
-                        "description": "At most 16 KiB.",
+                        "description": f"At most {MAX_BODY_BYTES // 1024} KiB.",
                         "content": {"application/json": {"schema": _ref("AskRequest")}},
                     },
                     "responses": {
                         "200": _json(_ref("Answer"), "The answer, suggestions, or the 12345 fallback."),
                         "400": _json(error, "Malformed JSON, a missing or non-string question, a bad chat_id."),
-                        "413": _json(error, "The body is larger than 16 KiB."),
+                        "413": _json(error, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."),
                         **guarded,
                     },
                 }
@@ -225,14 +233,14 @@ def build_openapi(*, auth: bool, rate_limit_per_minute: int) -> dict[str, Any]:
                     **security,
                     "requestBody": {
                         "required": True,
-                        "description": "At most 16 KiB.",
+                        "description": f"At most {MAX_BODY_BYTES // 1024} KiB.",
                         "content": {"application/json": {"schema": _ref("FeedbackRequest")}},
                     },
                     "responses": {
                         "200": _json(_ref("Feedback"), "The stored vote."),
                         "400": _json(error, "Malformed JSON, a missing id, a vote other than up or down."),
                         "404": _json(error, "No reply has this id."),
-                        "413": _json(error, "The body is larger than 16 KiB."),
+                        "413": _json(error, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."),
                         **guarded,
                     },
                 }

@@ -18,7 +18,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.http.app import (
-    MAX_CHAT_ID_CHARS,
     ApiError,
     JsonResponse,
     json_object,
@@ -26,6 +25,7 @@ from bot.http.app import (
     parse_feedback,
     read_body,
 )
+from bot.http.limits import MAX_CHAT_ID_CHARS
 from bot.service import Asker
 from bot.web.view import reply_view
 

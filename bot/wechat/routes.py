@@ -16,7 +16,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.http.app import MAX_QUESTION_CHARS, ApiError, read_body
+from bot.http.app import ApiError, read_body
+from bot.http.limits import MAX_QUESTION_CHARS
 from bot.service import Asker, Assistant
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature, signature_ok
 from bot.wechat.memory import LruReplyCache, ReplyCache
