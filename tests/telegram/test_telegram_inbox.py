@@ -29,6 +29,12 @@ from bot.telegram.runner import TelegramRunner
 QUICK = InboxTuning(lease_seconds=30.0, sweep_seconds=0.2)
 
 
+def telegram_client() -> httpx.AsyncClient:
+    """A client that posts as Telegram does: at most 40 connections at once (setWebhook's default
+    max_connections), each waiting its turn for a connection rather than giving up after httpx's 5 s."""
+    return httpx.AsyncClient(limits=httpx.Limits(max_connections=40), timeout=httpx.Timeout(30.0, pool=None))
+
+
 async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -93,7 +99,7 @@ async def test_a_repeated_update_id_is_acknowledged_and_answered_once(
 ) -> None:
     repo = store
     update, chat_id = _question(api, 77)
-    async with webhook_bot(api, service, repo) as (runner, url), httpx.AsyncClient() as client:
+    async with webhook_bot(api, service, repo) as (runner, url), telegram_client() as client:
         headers = {SECRET_HEADER: SECRET}
         responses = await asyncio.gather(*(client.post(url, json=update, headers=headers) for _ in range(5)))
         assert [r.status_code for r in responses] == [200] * 5
@@ -173,17 +179,19 @@ async def test_a_stop_leaves_what_it_did_not_answer_in_the_inbox_for_the_next_st
     repo = store
     updates = [_question(api, 5000 + i) for i in range(300)]
     send = api._api_sendMessage
+    bot_api_back = asyncio.Event()
 
-    async def slow_send(params: dict[str, object]) -> object:
-        await asyncio.sleep(0.5)  # a slow Bot API: a backlog builds up behind the 64 updates in hand
+    async def stalled_send(params: dict[str, object]) -> object:
+        await bot_api_back.wait()  # a stalled Bot API: a backlog builds up behind the updates in hand
         return await send(params)
 
-    monkeypatch.setattr(api, "_api_sendMessage", slow_send)
-    async with webhook_bot(api, service, repo) as (runner, url), httpx.AsyncClient() as client:
+    monkeypatch.setattr(api, "_api_sendMessage", stalled_send)
+    async with webhook_bot(api, service, repo) as (runner, url), telegram_client() as client:
         headers = {SECRET_HEADER: SECRET}
         responses = await asyncio.gather(*(client.post(url, json=u, headers=headers) for u, _ in updates))
         assert {r.status_code for r in responses} == {200}
         started = time.monotonic()
+        bot_api_back.set()  # the Bot API recovers just as the stop comes: what is in hand can be finished
         await runner.stop()
         assert time.monotonic() - started < 10
     answered_first = {c for _, c in updates if api.replies(c)}
