@@ -29,6 +29,7 @@ from knowledge.export import entry_to_dict
 logger = logging.getLogger(__name__)
 
 HOTLINE_QUESTION = "12345"
+"""How a press of the hotline button or /hotline is recorded."""
 LOCAL_CONVERSATIONS = 10_000
 STANDS_ALONE = frozenset({Outcome.ANSWER, Outcome.SMALLTALK, Outcome.EMPTY})
 """Outcomes a question reaches on its own: the conversation's context is never consulted for them."""
@@ -37,7 +38,6 @@ FEEDBACK_REASONS = ("不准确", "已过时", "没回答我的问题", "其他")
 """What a 👎 offers to say why (Telegram's buttons; the API takes any short text)."""
 HOTLINE_LEAD = "建议拨打"
 """Where the 12345 advice starts in the fallback reply: /hotline shows it without the apology."""
-"""How a press of the hotline button or /hotline is recorded."""
 
 
 @dataclass(frozen=True, slots=True)

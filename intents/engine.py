@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 EMPTY_PROMPT = "请输入您想咨询的问题，例如：“企业开办要几天？”“办不成事去哪反映？”"
 SEVERAL_MISSING = "“{question}”：报道中没有找到确切答案，建议拨打12345热线咨询。"
 """The line for one piece of a several-question message that the reports do not answer."""
+SEVERAL_SUGGEST = "“{question}”：您是想问{choices}？可以单独发送其中一个问题。"
+"""The line for one piece the engine is unsure of: its suggestions, named in the text (one message has no room
+for several rows of buttons)."""
 QUESTION_BREAK = re.compile(r"[？?！!；;。\n]+")
 """Where one question ends and the next begins inside a message."""
 MIN_PIECE_CHARS = 2
@@ -256,6 +259,9 @@ class Engine:
             if any(part is f for f in found):
                 blocks.append(f"{number}. {part.text}")
                 facts += part.facts
+            elif part.suggestions:
+                choices = "、".join(f"“{s.question}”" for s in part.suggestions)
+                blocks.append(f"{number}. {SEVERAL_SUGGEST.format(question=part.question, choices=choices)}")
             else:
                 blocks.append(f"{number}. {SEVERAL_MISSING.format(question=part.question)}")
                 facts += hotline

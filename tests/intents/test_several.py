@@ -36,3 +36,15 @@ def test_punctuation_inside_one_question_or_a_greeting_does_not_split_the_answer
     for message in ("你好！企业开办要几天？", "企业开办。要几天？"):
         answer = engine.ask(message)
         assert answer.intent == whole.intent and not answer.parts
+
+
+def test_a_piece_the_engine_is_unsure_of_names_its_choices_instead_of_saying_nothing_was_found(
+    engine: Engine,
+) -> None:
+    answer = engine.ask("企业开办要几天？注销呢？还有别的吗？")
+    unsure = answer.parts[2]
+    assert unsure.suggestions  # "还有别的吗" after an answer: the related entries are offered
+    third = answer.text.split("\n\n")[2]
+    assert third.startswith("3. ") and "报道中没有找到" not in third
+    assert all(s.question in third for s in unsure.suggestions)
+    assert answer.outcome is Outcome.PARTIAL  # a piece left to choose: not the whole message answered
