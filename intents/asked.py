@@ -75,7 +75,9 @@ def load_asked_kinds(path: Path = ASKED_KINDS_FILE) -> AskedKinds:
             pattern = re.compile("|".join(f"(?:{p})" for p in map(str, patterns)))
         except re.error as exc:
             raise AskedKindsError(f"{path}: entry `{name}`: `patterns`: {exc}") from exc
-        listed = _field(path, name, entry, "satisfied_by", list)
+        listed = entry.get("satisfied_by")
+        if not isinstance(listed, list):  # empty: no fact kind gives it (the reports state no reasons)
+            raise AskedKindsError(f"{path}: entry `{name}`: `satisfied_by` must be a list (empty: no fact gives it)")
         try:
             satisfied = frozenset(AnswerKind(str(k)) for k in listed)
         except ValueError as exc:

@@ -9,6 +9,7 @@ import pytest
 from intents import Engine, Outcome
 from intents.asked import AskedKindsError, load_asked_kinds
 from intents.evaluation import Case, Result
+from knowledge import AnswerKind
 
 
 def test_another_year_gets_the_related_figure_and_says_what_is_missing(engine: Engine) -> None:
@@ -27,6 +28,41 @@ def test_a_kind_the_entry_does_not_give_is_said_plainly(engine: Engine) -> None:
 
 @pytest.mark.parametrize("question", ["企业开办要几天", "12345诉求办理多久调度一次", "办不成事去哪"])
 def test_a_kind_the_entry_gives_is_answered(engine: Engine, question: str) -> None:
+    assert engine.ask(question).outcome is Outcome.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "missing", "figure"),
+    [
+        ("17项标杆指标具体是哪17项", "所问的逐项明细", "17项"),  # a count is no list of the items
+        ("为什么今年沙尘天气这么多", "所问的原因", "21天"),  # the reports give figures, not reasons
+        ("蒙速办好用吗", "对此的评价", "蒙速办"),
+        ("爱青城APP怎么注册", "所问的具体办理流程、材料或条件", "爱青城"),
+    ],
+)
+def test_what_the_reports_never_give_is_said_plainly_with_the_related_figure(
+    engine: Engine, question: str, missing: str, figure: str
+) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is Outcome.PARTIAL and answer.fallback
+    assert answer.text.startswith(f"报道没有给出{missing}") and figure in answer.text and "12345" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "scope"),
+    [("新城区今年空气优良天数多少天", "新城区"), ("2020年第三季度交通健康指数排第几", "第三季度")],
+)
+def test_a_district_or_a_period_the_reports_do_not_cover_is_not_given_the_citys_figure(
+    engine: Engine, question: str, scope: str
+) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is not Outcome.ANSWER
+    if answer.outcome is Outcome.PARTIAL:
+        assert f"报道没有给出{scope}" in answer.text
+
+
+@pytest.mark.parametrize("question", ["政务大厅企业开办专区都有哪些单位入驻", "2020年第二季度交通健康指数排第几"])
+def test_the_list_or_period_the_reports_do_give_is_answered(engine: Engine, question: str) -> None:
     assert engine.ask(question).outcome is Outcome.ANSWER
 
 
@@ -51,6 +87,7 @@ def test_a_partial_counts_as_falling_back_in_the_evaluation(engine: Engine) -> N
     [
         ("duration: {patterns: ['(多久'], satisfied_by: [duration], missing: x}", r"`duration`: `patterns`"),
         ("duration: {patterns: [多久], satisfied_by: [often], missing: x}", r"`duration`: `satisfied_by`"),
+        ("duration: {patterns: [多久], satisfied_by: duration, missing: x}", r"`duration`: `satisfied_by` must be"),
         ("duration: {patterns: [多久], satisfied_by: [duration]}", r"`duration`: `missing` must be"),
         ("duration: {patterns: [多久], satisfied_by: [duration], missing: x, extra: 1}", "unknown field"),
         ("", "must map"),
@@ -63,3 +100,12 @@ def test_a_bad_table_fails_naming_file_entry_and_field(tmp_path: Path, text: str
     with pytest.raises(AskedKindsError, match=message) as info:
         load_asked_kinds(path)
     assert "asked_kinds.yaml" in str(info.value)
+
+
+def test_a_kind_no_fact_gives_is_never_satisfied(tmp_path: Path) -> None:
+    path = tmp_path / "asked.yaml"
+    path.write_text("reason: {patterns: [为什么], satisfied_by: [], missing: 所问的原因}\n", encoding="utf-8")
+    kinds = load_asked_kinds(path)
+    asked = kinds.detect("为什么要这样")
+    assert [k.name for k in asked] == ["reason"]
+    assert kinds.unmet(asked, frozenset(AnswerKind)) == asked

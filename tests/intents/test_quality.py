@@ -1,4 +1,5 @@
-"""Answer quality on the shared development questions and on our own larger set, against the issue's floors."""
+"""Answer quality on the shared development questions and our own sets, against the issue's floors (and the near-miss
+set's measured level)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ def test_own_question_set_meets_the_floors(engine: Engine) -> None:
     assert report.in_scope_accuracy >= 0.97, _misses(report.misses)
     assert report.oos_fallback_rate >= 0.95, _misses(report.misses)
     assert report.confidently_wrong_rate <= 0.01, _misses([r for r in report.results if r.confidently_wrong])
+
+
+NEAR = ROOT / "tests" / "data" / "tuning-nearmiss.tsv"
+
+
+def test_near_misses_keep_their_measured_level(engine: Engine) -> None:
+    """The near-miss tuning set (a helper's, 2026-12-08) is still below the issue's floors: fallback 64.5% and
+    confidently wrong 21.7% when it arrived, 85.1% and 9.4% after the itemised, reason and opinion kinds and the
+    district and period scopes. This holds that level so that no change slides back."""
+    report = evaluate(engine, load_cases(NEAR))
+    assert report.in_scope_accuracy >= 0.93, _misses(report.misses)
+    assert report.oos_fallback_rate >= 0.85, _misses(report.misses)
+    assert report.confidently_wrong_rate <= 0.095, _misses([r for r in report.results if r.confidently_wrong])
