@@ -17,16 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.http.app import (
-    ApiError,
-    JsonResponse,
-    json_object,
-    parse_ask,
-    parse_feedback,
-    read_body,
-)
+from bot.http.app import read_body
+from bot.http.errors import ApiError, JsonResponse
 from bot.http.limits import MAX_CHAT_ID_CHARS
+from bot.http.wire import json_object, parse_ask, parse_feedback
 from bot.service import Asker
+from bot.store import Vote
 from bot.web.view import reply_view
 
 if TYPE_CHECKING:
@@ -163,8 +159,8 @@ class WebEndpoints:
         if request.method == "OPTIONS":
             return await self.preflight(request)
         headers = self.guard(request)
-        question, chat_id = parse_ask(await read_body(request))
-        reply = await self.api.service.ask(question, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
+        asked = parse_ask(await read_body(request))
+        reply = await self.api.service.ask(asked.question, Asker(CHANNEL, chat_id=asked.chat_id, user_id=asked.chat_id))
         return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
 
     async def pick(self, request: Request) -> Response:
@@ -184,9 +180,9 @@ class WebEndpoints:
         if request.method == "OPTIONS":
             return await self.preflight(request)
         headers = self.guard(request)
-        record_id, vote, reason, chat_id = parse_feedback(await read_body(request))
-        voter = Asker(CHANNEL, chat_id=chat_id, user_id=chat_id)
-        stored = await self.api.service.feedback(record_id, vote, voter, reason=reason)
+        vote = parse_feedback(await read_body(request))
+        voter = Asker(CHANNEL, chat_id=vote.chat_id, user_id=vote.chat_id)
+        stored = await self.api.service.feedback(vote.id, Vote(vote.vote), voter, reason=vote.reason)
         if stored is None:
             raise ApiError(404, "not_found", "没有这个 id 的回答记录。", headers)
         return JsonResponse({"id": stored.question_id, "vote": stored.vote.value}, headers=headers)
@@ -197,13 +193,13 @@ WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/we
 
 
 def web_routes(api: Api) -> list[BaseRoute]:
-    """Return the page's routes, counted and error-shaped like the API's."""
+    """Return the page's routes (counted and error-shaped by the app's middleware and exception handlers)."""
     web = WebEndpoints(api)
     return [
-        Route("/", api.counted("/", web.page), methods=["GET"]),
-        Route("/widget.js", api.counted("/widget.js", web.widget), methods=["GET"]),
-        Route("/web/static/{name}", api.counted("/web/static", web.static), methods=["GET"]),
-        Route("/web/ask", api.counted("/web/ask", web.ask), methods=["POST", "OPTIONS"]),
-        Route("/web/pick", api.counted("/web/pick", web.pick), methods=["POST", "OPTIONS"]),
-        Route("/web/feedback", api.counted("/web/feedback", web.feedback), methods=["POST", "OPTIONS"]),
+        Route("/", web.page, methods=["GET"]),
+        Route("/widget.js", web.widget, methods=["GET"]),
+        Route("/web/static/{name}", web.static, methods=["GET"]),
+        Route("/web/ask", web.ask, methods=["POST", "OPTIONS"]),
+        Route("/web/pick", web.pick, methods=["POST", "OPTIONS"]),
+        Route("/web/feedback", web.feedback, methods=["POST", "OPTIONS"]),
     ]

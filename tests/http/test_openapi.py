@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from http_helpers import ANSWERED, OUT_OF_SCOPE, Running, ServerFactory
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from bot.http import MAX_BODY_BYTES
 from bot.web.routes import WEB_PATHS
@@ -129,15 +130,19 @@ def test_real_responses_match_the_document(start_server: ServerFactory, keys: tu
     assert observed == _documented(doc), "documented statuses the server never gave, or the reverse"
 
 
+def _served(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Yield the (path, method) of every route, those mounted below a prefix (the guarded /v1) included."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from _served(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            yield from ((prefix + route.path, method.lower()) for method in route.methods or () if method != "HEAD")
+
+
 def test_every_route_is_documented(api: Running) -> None:
     doc = api.client.get("/openapi.json").json()
-    routes = {
-        (r.path, m.lower())
-        for r in api.app.routes
-        if isinstance(r, Route) and r.path not in WEB_PATHS  # the chat page's own calls: docs/http-api.md
-        for m in r.methods or ()
-        if m != "HEAD"
-    }
+    # The chat page's own calls are described in docs/http-api.md, not in the document.
+    routes = {(path, method) for path, method in _served(api.app.routes) if path not in WEB_PATHS}
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == documented
 
