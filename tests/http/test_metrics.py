@@ -69,14 +69,17 @@ def test_unknown_paths_and_refusals_are_counted_under_bounded_labels(start_serve
 
 
 def test_every_route_is_counted_by_its_template(start_server: ServerFactory) -> None:
-    api = start_server(api_keys=("metrics-test-key-5d1e",))
+    key = "metrics-test-key-5d1e"
+    api = start_server(api_keys=(key,))
     assert api.client.get("/v1/entries/x").status_code == 401  # refused by the guard: counted all the same
+    assert api.client.get("/v1/ask", headers={"Authorization": f"Bearer {key}"}).status_code == 405
     assert api.client.get("/healthz").status_code == 200
     assert api.client.get("/web/static/app.js").status_code == 200
     assert api.client.delete("/healthz").status_code == 405
     assert api.client.post("/web/ask", json={"question": ANSWERED}).status_code == 403
     counts = _responses(api)
     assert counts[("/v1/entries/{id}", "401")] == 1
+    assert counts[("/v1/ask", "405")] == 1
     assert counts[("/healthz", "200")] == 1
     assert counts[("/healthz", "405")] == 1
     assert counts[("/web/static/{name}", "200")] == 1
