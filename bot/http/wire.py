@@ -18,12 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StrictInt,
     StrictStr,
     ValidationError,
     WrapValidator,
 )
-from pydantic import GetJsonSchemaHandler as JsonSchemaHandler
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
@@ -58,7 +58,7 @@ class MaxChars:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: JsonSchemaHandler
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         """State the limit as maxLength."""
         return {**handler(schema), "maxLength": self.limit}
@@ -103,7 +103,7 @@ def _ignore_invalid(value: object, handler: ValidatorFunctionWrapHandler) -> obj
 
 
 class AskRequest(BaseModel):
-    """Other fields are ignored."""
+    """One question to answer. Other fields are ignored."""
 
     model_config = ConfigDict(strict=True, frozen=True)
 
