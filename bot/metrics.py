@@ -39,7 +39,7 @@ class Metrics:
         )
         self.http_responses = Counter(
             "hohhot_http_responses",
-            "HTTP responses of the JSON API, by route and status code.",
+            "HTTP responses, by route template and status code.",
             ["route", "status"],
             registry=self.registry,
         )

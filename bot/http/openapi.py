@@ -1,17 +1,15 @@
-"""The OpenAPI 3.1 description of the JSON API, built for the server's actual settings (auth on or off)."""
+"""The OpenAPI 3.1 description of the JSON API, built for the server's actual settings (auth on or off).
+
+The request and reply bodies of /v1/ask and /v1/feedback are the wire models' own JSON Schemas (bot/http/wire.py);
+the rest is written here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.http.limits import (
-    MAX_BODY_BYTES,
-    MAX_CHAT_ID_CHARS,
-    MAX_QUESTION_CHARS,
-    MAX_REASON_CHARS,
-    MAX_RECORD_ID_CHARS,
-    MAX_SUGGESTIONS,
-)
+from bot.http.limits import MAX_BODY_BYTES
+from bot.http.wire import REF_TEMPLATE, component_schemas
 from knowledge import AnswerKind
 
 ERROR_CODES = (
@@ -35,7 +33,7 @@ _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
 
 def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF_TEMPLATE.format(model=name)}
 
 
 def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -55,62 +53,7 @@ def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[
 
 
 SCHEMAS: dict[str, Any] = {
-    "AskRequest": {
-        "type": "object",
-        "properties": {
-            "question": {"type": "string", "maxLength": MAX_QUESTION_CHARS, "description": "The question, in Chinese."},
-            "chat_id": {
-                "oneOf": [{"type": "integer"}, {"type": "string", "maxLength": MAX_CHAT_ID_CHARS}, {"type": "null"}],
-                "description": "Optional id of the asking user or chat (null: none); only its salted hash is kept.",
-            },
-        },
-        "required": ["question"],
-        "description": "Other fields are ignored.",
-    },
-    "Source": _obj(
-        {
-            "id": {"type": "string"},
-            "title": _NULLABLE_STRING,
-            "publisher": _NULLABLE_STRING,
-            "date": {"type": "string"},
-        }
-    ),
-    "Suggestion": _obj({"intent": {"type": "string"}, "question": {"type": "string"}}),
-    "Answer": _obj(
-        {
-            "id": {"type": "string", "description": "This reply's record id (the id feedback refers to)."},
-            "outcome": {
-                "type": "string",
-                "description": "answer, suggest, fallback, partial, smalltalk or empty (more may be added); "
-                "fallback is true for all but answer.",
-            },
-            "question": {"type": "string", "description": "The question as the engine read it (cleaned)."},
-            "answer": {"type": "string", "description": "The full reply text with its source line."},
-            "intent": {"type": ["string", "null"], "description": "The answered entry's id; null unless answered."},
-            "score": {"type": "number"},
-            "fallback": {"type": "boolean", "description": "True when suggesting or falling back to 12345."},
-            "figures": {"type": "array", "items": {"type": "string"}},
-            "sources": {"type": "array", "items": _ref("Source")},
-            "suggestions": {"type": "array", "items": _ref("Suggestion"), "maxItems": MAX_SUGGESTIONS},
-            "kb_version": {"type": "string", "description": "A short content hash of the answering knowledge base."},
-        }
-    ),
-    "FeedbackRequest": {
-        "type": "object",
-        "required": ["id", "vote"],
-        "properties": {
-            "id": {"type": "string", "maxLength": MAX_RECORD_ID_CHARS, "description": "The `id` of a /v1/ask reply."},
-            "vote": {"enum": ["up", "down"]},
-            "reason": {"type": ["string", "null"], "maxLength": MAX_REASON_CHARS},
-        },
-    },
-    "Feedback": _obj(
-        {
-            "id": {"type": "string"},
-            "vote": {"enum": ["up", "down"]},
-            "reason": _NULLABLE_STRING,
-        }
-    ),
+    **component_schemas(),  # AskRequest, Answer, Source, Suggestion, FeedbackRequest, Feedback
     "Topics": _obj(
         {
             "topics": {

@@ -2,7 +2,8 @@
 
 A thin adapter: the page's calls go through the assistant façade, the API's rate limiter and error shape. Its
 one rule of its own is the origin rule (the browser's Origin must be this server or a WEB_ALLOWED_ORIGINS
-site), which stands in for an API key the browser could not keep secret.
+site), which stands in for an API key the browser could not keep secret; it is enforced, with the rate limit
+and CORS, by one middleware on the page's calls (`PageGuard`), not by each handler.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.http.app import (
-    ApiError,
-    JsonResponse,
-    json_object,
-    parse_ask,
-    parse_feedback,
-    read_body,
-)
+from bot.http.app import read_body
+from bot.http.errors import ApiError, JsonResponse
 from bot.http.limits import MAX_CHAT_ID_CHARS
+from bot.http.middleware import client_bucket
+from bot.http.wire import json_object, parse_ask, parse_feedback
 from bot.service import Asker
+from bot.store import Vote
 from bot.web.view import reply_view
 
 if TYPE_CHECKING:
@@ -126,32 +127,29 @@ class WebEndpoints:
             return origin
         raise ApiError(403, "origin_not_allowed", "这个接口只接受本站页面或允许嵌入的网站发出的请求。")
 
-    def cors(self, request: Request, origin: str) -> dict[str, str]:
+    def cors(self, origin: str) -> dict[str, str]:
         """Return the CORS headers for an allowed cross-site caller (none for the server's own page)."""
         if origin not in self.allowed:
             return {}
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
-    def guard(self, request: Request) -> dict[str, str]:
-        """Check the origin, then rate-limit per client address exactly like unauthenticated API calls."""
-        origin = self.origin(request)
-        decision = self.api.limiter.hit(f"ip:{request.client.host if request.client else 'unknown'}")
+    def limit(self, request: Request, cors: dict[str, str]) -> None:
+        """Rate-limit per client address exactly like unauthenticated API calls (same limiter, same bucket)."""
+        decision = self.api.limiter.hit(client_bucket(request))
         if not decision.allowed:
             raise ApiError(
                 429,
                 "rate_limited",
                 f"提问太频繁了，请 {decision.retry_after} 秒后再试。",
-                {"Retry-After": str(decision.retry_after), **self.cors(request, origin)},
+                {"Retry-After": str(decision.retry_after), **cors},
             )
-        return self.cors(request, origin)
 
-    async def preflight(self, request: Request) -> Response:
-        """OPTIONS /web/*: let allowed sites post JSON; refuse everyone else."""
-        origin = self.origin(request)
-        headers = self.cors(request, origin)
-        if not headers:
+    def preflight(self, cors: dict[str, str]) -> Response:
+        """Answer OPTIONS: let allowed sites post JSON (the origin rule has refused everyone else)."""
+        if not cors:
             return Response(status_code=204)
-        headers |= {
+        headers = {
+            **cors,
             "Access-Control-Allow-Methods": "POST",
             "Access-Control-Allow-Headers": "Content-Type",
             "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
@@ -160,36 +158,62 @@ class WebEndpoints:
 
     async def ask(self, request: Request) -> Response:
         """POST /web/ask: answer one question for the page."""
-        if request.method == "OPTIONS":
-            return await self.preflight(request)
-        headers = self.guard(request)
-        question, chat_id = parse_ask(await read_body(request))
-        reply = await self.api.service.ask(question, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
-        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
+        asked = parse_ask(await read_body(request))
+        asker = Asker(CHANNEL, chat_id=asked.chat_id, user_id=asked.chat_id)
+        reply = await self.api.service.ask(asked.question, asker)
+        return JsonResponse(reply_view(reply, self.api.service.catalog))
 
     async def pick(self, request: Request) -> Response:
         """POST /web/pick: answer the entry of a chip the user clicked."""
-        if request.method == "OPTIONS":
-            return await self.preflight(request)
-        headers = self.guard(request)
         intent, chat_id = parse_pick(await read_body(request))
         try:
             reply = await self.api.service.pick(intent, Asker(CHANNEL, chat_id=chat_id, user_id=chat_id))
         except KeyError:
-            raise ApiError(404, "not_found", "没有这个编号的条目，请重新提问。", headers) from None
-        return JsonResponse(reply_view(reply, self.api.service.catalog), headers=headers)
+            raise ApiError(404, "not_found", "没有这个编号的条目，请重新提问。") from None
+        return JsonResponse(reply_view(reply, self.api.service.catalog))
 
     async def feedback(self, request: Request) -> Response:
         """POST /web/feedback: the page's 👍/👎 on a reply by its id; voting again changes the vote."""
-        if request.method == "OPTIONS":
-            return await self.preflight(request)
-        headers = self.guard(request)
-        record_id, vote, reason, chat_id = parse_feedback(await read_body(request))
-        voter = Asker(CHANNEL, chat_id=chat_id, user_id=chat_id)
-        stored = await self.api.service.feedback(record_id, vote, voter, reason=reason)
+        vote = parse_feedback(await read_body(request))
+        voter = Asker(CHANNEL, chat_id=vote.chat_id, user_id=vote.chat_id)
+        stored = await self.api.service.feedback(vote.id, Vote(vote.vote), voter, reason=vote.reason)
         if stored is None:
-            raise ApiError(404, "not_found", "没有这个 id 的回答记录。", headers)
-        return JsonResponse({"id": stored.question_id, "vote": stored.vote.value}, headers=headers)
+            raise ApiError(404, "not_found", "没有这个 id 的回答记录。")
+        return JsonResponse({"id": stored.question_id, "vote": stored.vote.value})
+
+
+class PageGuard:
+    """The page's calls' own rule, in front of their handlers: the origin rule (403), then for POST the shared
+    rate limit (429); OPTIONS is answered here as a CORS preflight, and an allowed cross-site caller gets the
+    CORS headers on every response, the handlers' errors included."""
+
+    def __init__(self, app: ASGIApp, *, web: WebEndpoints) -> None:
+        self.app = app
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse, answer the preflight, or pass the request on with CORS headers added to its response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cors = self.web.cors(self.web.origin(request))
+        if request.method == "OPTIONS":
+            await self.web.preflight(cors)(scope, receive, send)
+            return
+        self.web.limit(request, cors)
+        if not cors:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Access-Control-Allow-Origin"] = cors["Access-Control-Allow-Origin"]
+                headers.add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
 
 
 WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/web/pick", "/web/feedback"})
@@ -197,13 +221,14 @@ WEB_PATHS = frozenset({"/", "/widget.js", "/web/static/{name}", "/web/ask", "/we
 
 
 def web_routes(api: Api) -> list[BaseRoute]:
-    """Return the page's routes, counted and error-shaped like the API's."""
+    """Return the page's routes (counted and error-shaped by the app's middleware and exception handlers)."""
     web = WebEndpoints(api)
     return [
-        Route("/", api.counted("/", web.page), methods=["GET"]),
-        Route("/widget.js", api.counted("/widget.js", web.widget), methods=["GET"]),
-        Route("/web/static/{name}", api.counted("/web/static", web.static), methods=["GET"]),
-        Route("/web/ask", api.counted("/web/ask", web.ask), methods=["POST", "OPTIONS"]),
-        Route("/web/pick", api.counted("/web/pick", web.pick), methods=["POST", "OPTIONS"]),
-        Route("/web/feedback", api.counted("/web/feedback", web.feedback), methods=["POST", "OPTIONS"]),
+        Route("/", web.page, methods=["GET"]),
+        Route("/widget.js", web.widget, methods=["GET"]),
+        Route("/web/static/{name}", web.static, methods=["GET"]),
+        *(
+            Route(path, endpoint, methods=["POST", "OPTIONS"], middleware=[Middleware(PageGuard, web=web)])
+            for path, endpoint in (("/web/ask", web.ask), ("/web/pick", web.pick), ("/web/feedback", web.feedback))
+        ),
     ]

@@ -16,7 +16,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.http.app import ApiError, read_body
+from bot.http.app import read_body
+from bot.http.errors import ApiError
 from bot.http.limits import MAX_QUESTION_CHARS
 from bot.service import Asker, Assistant
 from bot.wechat.crypto import CryptoError, MessageCrypto, signature, signature_ok

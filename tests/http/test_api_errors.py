@@ -1,4 +1,5 @@
-"""Every bad request gets a 400 or 413 with a JSON error that says what is wrong, never a 500."""
+"""Every bad request gets a 400 or 413 with a JSON error that says what is wrong, never a 500; any error a handler
+raises comes back in the same JSON shape."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from http_helpers import ANSWERED, Running
+from http_helpers import ANSWERED, Running, ServerFactory
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
-from bot.http import MAX_BODY_BYTES
+from bot.http import MAX_BODY_BYTES, ApiError
 
 
 def _post(api: Running, content: bytes | str, content_type: str = "application/json") -> tuple[int, dict[str, str]]:
@@ -192,3 +197,47 @@ def test_random_bodies_get_200_or_a_json_400(api: Running) -> None:
         assert response.status_code in (200, 400), (content, response.text)
         body = response.json()
         assert ("answer" in body) if response.status_code == 200 else ("error" in body and "message" in body)
+
+
+async def _crash(request: Request) -> Response:
+    raise RuntimeError("a bug")
+
+
+async def _teapot(request: Request) -> Response:
+    raise HTTPException(418)
+
+
+async def _refuse(request: Request) -> Response:
+    raise ApiError(409, "conflict", "冲突。", {"X-Reason": "test"})
+
+
+async def _cut_off(request: Request) -> Response:
+    raise ClientDisconnect
+
+
+_RAISING = {"crash": _crash, "teapot": _teapot, "refuse": _refuse, "cut-off": _cut_off}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error"),
+    [
+        ("/boom/crash", 500, "internal_error"),
+        ("/boom/teapot", 418, "http_error"),
+        ("/boom/refuse", 409, "conflict"),
+        ("/boom/cut-off", 400, "client_disconnected"),
+    ],
+)
+def test_an_error_raised_in_any_handler_is_json_and_counted(
+    start_server: ServerFactory, path: str, status: int, error: str
+) -> None:
+    """A route the app does not know of (mounted like Telegram's) gets the same error shape and metrics."""
+    routes = [Route(f"/{name}", endpoint) for name, endpoint in _RAISING.items()]
+    server = start_server(telegram_route=Mount("/boom", routes=routes))
+    # Connection: close, as Starlette re-raises a 500's exception to the server, which then drops the connection.
+    response = server.client.get(path, headers={"Connection": "close"})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json().keys() == {"error", "message"} and response.json()["error"] == error
+    assert "a bug" not in response.text
+    metrics = server.client.get("/metrics").text
+    assert f'hohhot_http_responses_total{{route="{path}",status="{status}"}} 1.0' in metrics

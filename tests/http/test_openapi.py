@@ -1,18 +1,24 @@
-"""/openapi.json is a valid OpenAPI 3.1 document, and the real server's responses match it, status by status."""
+"""/openapi.json is a valid OpenAPI 3.1 document, and the real server's responses match it, status by status; its
+body schemas are the wire models' own, and a body is accepted exactly when the document's schema accepts it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 import pytest
 from http_helpers import ANSWERED, OUT_OF_SCOPE, Running, ServerFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from bot.http import MAX_BODY_BYTES
+from bot.http.limits import MAX_CHAT_ID_CHARS, MAX_QUESTION_CHARS, MAX_SUGGESTIONS
+from bot.http.wire import REF_TEMPLATE, WIRE_MODELS
 from bot.web.routes import WEB_PATHS
 
 KEY = "openapi-test-key-93b1"
@@ -129,15 +135,19 @@ def test_real_responses_match_the_document(start_server: ServerFactory, keys: tu
     assert observed == _documented(doc), "documented statuses the server never gave, or the reverse"
 
 
+def _served(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Yield the (path, method) of every route, those mounted below a prefix (the guarded /v1) included."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from _served(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            yield from ((prefix + route.path, method.lower()) for method in route.methods or () if method != "HEAD")
+
+
 def test_every_route_is_documented(api: Running) -> None:
     doc = api.client.get("/openapi.json").json()
-    routes = {
-        (r.path, m.lower())
-        for r in api.app.routes
-        if isinstance(r, Route) and r.path not in WEB_PATHS  # the chat page's own calls: docs/http-api.md
-        for m in r.methods or ()
-        if m != "HEAD"
-    }
+    # The chat page's own calls are described in docs/http-api.md, not in the document.
+    routes = {(path, method) for path, method in _served(api.app.routes) if path not in WEB_PATHS}
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == documented
 
@@ -172,3 +182,75 @@ def test_the_request_schema_accepts_exactly_what_the_server_accepts(api: Running
     assert len(content) <= MAX_BODY_BYTES
     response = api.client.post("/v1/ask", content=content)
     assert response.status_code == (200 if valid else 400), response.text
+
+
+def test_the_bodies_schemas_are_the_wire_models_own(api: Running) -> None:
+    components = api.client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"AskRequest", "Answer", "FeedbackRequest", "Feedback"} <= {model.__name__ for model, _ in WIRE_MODELS}
+    for model, mode in WIRE_MODELS:
+        schema = model.model_json_schema(ref_template=REF_TEMPLATE, mode=mode)
+        for name, nested in schema.pop("$defs", {}).items():
+            assert components[name] == nested, name
+        assert components[model.__name__] == schema, model.__name__
+    assert components["AskRequest"]["properties"]["question"]["maxLength"] == MAX_QUESTION_CHARS
+    assert components["Answer"]["properties"]["suggestions"]["maxItems"] == MAX_SUGGESTIONS
+
+
+def _documented_code(validator: Draft202012Validator, body: Any) -> str | None:
+    """Return the error code docs/http-api.md gives a body the AskRequest schema refuses (None: it accepts)."""
+    errors = list(validator.iter_errors(body))
+    if not errors:
+        return None
+    if any(not error.absolute_path and error.validator == "type" for error in errors):
+        return "invalid_json"  # not a JSON object
+    if any(error.validator == "required" for error in errors):
+        return "missing_question"
+    question = [error for error in errors if list(error.absolute_path)[:1] == ["question"]]
+    if question:
+        return "question_too_long" if all(error.validator == "maxLength" for error in question) else "invalid_question"
+    return "invalid_chat_id"
+
+
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**64), 2**64),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),  # no lone surrogates: JSON Schema cannot state the chat_id rule on them
+)
+_JSON = st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner))
+_QUESTIONS = st.one_of(
+    st.text(max_size=40),
+    st.integers(MAX_QUESTION_CHARS - 2, MAX_QUESTION_CHARS + 2).map(lambda n: "企" * n),
+    _JSON,
+)
+_CHAT_IDS = st.one_of(
+    st.integers(-(2**64), 2**64),
+    st.integers(-(2**53), 2**53).map(float),  # 12.0: an integer to JSON Schema, and so to the API
+    st.integers(MAX_CHAT_ID_CHARS - 2, MAX_CHAT_ID_CHARS + 2).map(lambda n: "u" * n),
+    _JSON,
+)
+_ASK_BODIES = st.one_of(
+    st.fixed_dictionaries({}, optional={"question": _QUESTIONS, "chat_id": _CHAT_IDS, "lang": _JSON}),
+    _JSON,
+)
+
+
+@pytest.fixture(scope="module")
+def ask_schema(api: Running) -> Draft202012Validator:
+    """Return a validator of the served document's AskRequest schema (its $refs resolving in the document)."""
+    doc = api.client.get("/openapi.json").json()
+    return Draft202012Validator({**doc["components"]["schemas"]["AskRequest"], "components": doc["components"]})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_ASK_BODIES)
+def test_a_body_is_accepted_exactly_when_the_document_says_so(
+    api: Running, ask_schema: Draft202012Validator, body: Any
+) -> None:
+    expected = _documented_code(ask_schema, body)
+    response = api.client.post("/v1/ask", content=json.dumps(body, ensure_ascii=False).encode())
+    if expected is None:
+        assert response.status_code == 200, response.text
+    else:
+        assert (response.status_code, response.json()["error"]) == (400, expected), body

@@ -122,6 +122,16 @@ def test_allowed_site_gets_cors_and_preflight(start_server: ServerFactory) -> No
     assert refused.status_code == 403
 
 
+def test_allowed_site_can_read_the_refusals_too(start_server: ServerFactory) -> None:
+    server = start_server(web_allowed_origins=(EMBEDDER,))
+    headers = {"Origin": EMBEDDER, "Content-Type": "application/json"}
+    for path, body, status in (("/web/ask", b"{", 400), ("/web/pick", b'{"intent": "no_such_entry"}', 404)):
+        response = server.client.post(path, content=body, headers=headers)
+        assert response.status_code == status
+        assert response.headers["access-control-allow-origin"] == EMBEDDER
+        assert response.headers["vary"] == "Origin"
+
+
 def test_page_shares_the_api_rate_limit_per_address(start_server: ServerFactory) -> None:
     server = start_server(rate_limit_per_minute=2)
     assert server.client.post("/v1/ask", json={"question": "企业开办要几天"}).status_code == 200
