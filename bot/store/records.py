@@ -259,6 +259,6 @@ class ReviewDecision:
         }
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ReviewDecision:
+    def from_row(cls, row: Mapping[Any, Any]) -> ReviewDecision:
         """Build a decision from its row."""
         return cls(row["kind"], row["entry"], row["question"], row["decision"], _aware(row["decided_at"]))
