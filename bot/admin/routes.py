@@ -46,7 +46,7 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-PUBLIC_ASSETS = frozenset({"login.js", "style.css"})
+PUBLIC_ASSETS = frozenset({"login.js", "style.css", "icon.svg"})
 """What the login page needs; every other asset is served to a session only."""
 ASSETS = frozenset({*PUBLIC_ASSETS, "admin.js", "vendor/chart.umd.min.js"})
 PAGES = ("index.html", "login.html", "disabled.html")
@@ -330,9 +330,12 @@ class DisabledEndpoints:
         status = 200 if request.url.path.rstrip("/") == "/admin" else 404
         return Response(asset.body, status, {**SECURITY_HEADERS, "Content-Type": asset.content_type})
 
-    async def style(self, request: Request) -> Response:
-        """GET /admin/static/style.css: the note's style sheet."""
-        asset = self.assets["style.css"]
+    async def static(self, request: Request) -> Response:
+        """GET /admin/static/{name}: the note's style sheet and icon."""
+        name = request.path_params["name"]
+        if name not in ("style.css", "icon.svg"):
+            return await self.note(request)
+        asset = self.assets[name]
         return Response(asset.body, headers={**SECURITY_HEADERS, "Content-Type": asset.content_type})
 
 
@@ -343,7 +346,7 @@ def admin_routes(api: Api, reloader: Reloader) -> list[BaseRoute]:
     if credentials is None:
         off = DisabledEndpoints()
         return [
-            Route("/admin/static/style.css", counted("/admin/static", off.style), methods=["GET"]),
+            Route("/admin/static/{name}", counted("/admin/static", off.static), methods=["GET"]),
             Route("/admin", counted("/admin", off.note), methods=["GET"]),
             Route("/admin/{rest:path}", counted("/admin/*", off.note), methods=["GET", "POST"]),
         ]

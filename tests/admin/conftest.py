@@ -8,6 +8,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -102,7 +103,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def with_store(data_dir: Path, action: Callable[[Store], Awaitable[T]]) -> T:
-    """Run action on a store of its own on the test's SQLite file (the server's lives on another thread)."""
+    """Run action on a store of its own on the test's SQLite file (the server's lives on another thread), in a
+    thread of its own: Playwright's sync API keeps an event loop running in the test's thread."""
 
     async def run() -> T:
         store = Store.from_settings(data_dir, None)
@@ -112,7 +114,8 @@ def with_store(data_dir: Path, action: Callable[[Store], Awaitable[T]]) -> T:
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def seed(data_dir: Path, records: Sequence[QuestionRecord]) -> None:
