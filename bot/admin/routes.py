@@ -54,6 +54,12 @@ PAGES = ("index.html", "login.html", "disabled.html")
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def is_admin_path(path: str) -> bool:
+    """Return True for the console's paths: for browsers, described in docs/curation.md, not in the OpenAPI
+    document."""
+    return path == "/admin" or path.startswith("/admin/")
+
+
 @dataclass(frozen=True, slots=True)
 class Asset:
     """One file of the console, read once from the package."""

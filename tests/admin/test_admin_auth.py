@@ -3,8 +3,12 @@ the rate limit on logins, the disabled console, and secrets kept out of response
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -233,3 +237,15 @@ def test_admin_settings_are_checked_and_replicas_share_the_session_key() -> None
     salted = Settings.from_env({**env, "USER_HASH_SALT": "another-salt-0123456"}, dotenv=None).admin
     assert salted is not None and salted.session_key != one.session_key
     assert Settings.from_env({**env, "ADMIN_SESSION_HOURS": "2"}, dotenv=None).admin_session_hours == 2
+
+
+def test_python_m_bot_config_never_prints_the_admin_secrets(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ADMIN_")}
+    environ |= {"ADMIN_PASSWORD": PASSWORD, "ADMIN_TOKEN": TOKEN, "DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "config"], capture_output=True, env=environ, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert shown["admin"] == "<set>" and shown["admin_session_hours"] == 8
+    assert PASSWORD.encode() not in done.stdout + done.stderr and TOKEN.encode() not in done.stdout + done.stderr

@@ -238,7 +238,13 @@
     say("try-tokens", explanation.tokens.map((t) => `${t.token}(${t.weight})`).join(" "));
     fill(
       $("try-candidates").tBodies[0],
-      explanation.candidates.map((c) => [`${c.question}（${c.intent}）`, c.score.toFixed(1), c.coverage.toFixed(2), c.example]),
+      explanation.candidates.map((c) => [
+        `${c.question}（${c.intent}）`,
+        c.score.toFixed(1),
+        c.coverage.toFixed(2),
+        c.example,
+        c.features.map((f) => `${f.feature} ${f.value} → ${f.points >= 0 ? "+" : ""}${f.points}`).join("；"),
+      ]),
     );
   }
 
