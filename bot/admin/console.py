@@ -119,15 +119,19 @@ class Console:
 
     async def review(self) -> list[dict[str, Any]]:
         """Return the open review items: `kb suggest`'s add_question proposals, then the unanswered groups;
-        items already accepted or dismissed are left out."""
-        decided = {d.key for d in await self.service.review_decisions()}
+        items already accepted or dismissed are left out, and so is a question already accepted or already an
+        example of an entry (`kb accept` at the command line)."""
+        decisions = await self.service.review_decisions()
+        decided = {d.key for d in decisions}
+        settled = {d.question for d in decisions if d.decision == ACCEPTED}
+        settled |= {q for e in self.service.catalog.entries.values() for q in e.questions}
         items: list[dict[str, Any]] = []
         for proposal in await self.service.proposals(REVIEW_DAYS):
             if proposal.kind != "add_question" or proposal.entry is None:
                 continue  # "new entry" proposals are unanswered groups too: listed below
             question = proposal.questions[0]
             key = review_key(PROPOSAL, proposal.entry, question)
-            if key not in decided:
+            if key not in decided and question not in settled:
                 items.append(
                     {
                         "key": key,
@@ -143,7 +147,7 @@ class Console:
         report = await self.service.report(REVIEW_DAYS)
         for group in report.unanswered:
             key = review_key(GROUP, None, group.question)
-            if key not in decided:
+            if key not in decided and group.question not in settled:
                 items.append(
                     {
                         "key": key,

@@ -196,3 +196,24 @@ def test_every_page_has_a_strict_policy_and_only_local_assets(start_admin: Serve
                 text = response.text.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a namespace, not a fetch
                 assert "http://" not in text and "https://" not in text, path
     assert server.client.get("/admin/static/../routes.py").status_code == 404
+
+
+def test_accepting_a_proposal_adds_it_to_its_entry(start_admin: ServerFactory, data_dir: Path, knowledge: Path) -> None:
+    seeded(data_dir)
+    server = start_admin(engine_=Engine.load(data_dir=knowledge))
+    csrf = login(server)
+    proposal = next(i for i in server.client.get("/admin/api/review").json()["items"] if i["kind"] == "proposal")
+    body = {
+        "kind": "proposal",
+        "question": proposal["question"],
+        "entry": proposal["entry"],
+        "target": proposal["entry"],
+        "questions": proposal["questions"],
+    }
+    response = server.client.post("/admin/api/review/accept", json=body, headers=posting(server, csrf))
+    assert response.status_code == 200 and response.json()["ok"], response.text
+    answer = server.client.post("/v1/ask", json={"question": CLOSE}).json()
+    assert answer["outcome"] == "answer" and answer["intent"] == "business_registration_one_stop"
+    questions = [i["question"] for i in server.client.get("/admin/api/review").json()["items"]]
+    assert CLOSE not in questions  # neither the proposal nor the group its records also make
+    assert UNANSWERED in questions
