@@ -193,11 +193,12 @@ class Console:
     def trial(self, question: str) -> dict[str, Any]:
         """Return the reply a user would get, the top candidates and why (not recorded)."""
         answer, explanation = self.service.trial(question)
+        source = answer.source_line
         return {
             "outcome": str(answer.outcome),
-            "reply": answer.text,
+            "reply": answer.text.removesuffix(f"\n（{source}）") if source else answer.text,
             "figures": list(answer.figures),
-            "source": answer.source_line,
+            "source": source,
             "intent": answer.intent,
             "suggestions": [{"intent": s.intent, "question": s.question} for s in answer.suggestions],
             "explanation": explanation.to_dict(),

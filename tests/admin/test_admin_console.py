@@ -79,6 +79,7 @@ def test_the_test_view_answers_explains_and_records_nothing(start_admin: ServerF
     data = response.json()
     assert data["outcome"] == "answer" and data["intent"] == TARGET
     assert "0.5个工作日" in data["reply"] and data["source"].startswith("来源：")
+    assert data["source"] not in data["reply"]  # shown once, under the reply
     explanation = data["explanation"]
     assert explanation["candidates"][0]["intent"] == TARGET and explanation["decision"]["reason"]
     assert explanation["candidates"][0]["features"]
