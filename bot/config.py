@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_FIELDS = frozenset(
     {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
-) | {"wechat_token", "wechat_aes_key", "wecom_token", "wecom_aes_key"}
+) | {"wechat_token", "wechat_aes_key", "wecom_token", "wecom_aes_key", "admin"}
 
 
 MIN_SECRET_CHARS = 16
@@ -67,6 +69,63 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
 
 class ConfigError(ValueError):
     """A setting has a value the assistant cannot use; the message names the variable."""
+
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+"""scrypt's cost for the admin password (16 MiB, some tens of milliseconds a check)."""
+_SESSION_KEY_LABEL = b"hohhot-assistant admin session key v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCredentials:
+    """The admin console's secrets as kept after start: the password only as a salted scrypt hash, the token
+    only as its SHA-256 digest, and the key that signs session cookies. None of it is printed (repr is empty)."""
+
+    password_salt: bytes = field(repr=False)
+    password_hash: bytes | None = field(repr=False)
+    token_digest: bytes | None = field(repr=False)
+    session_key: bytes = field(repr=False)
+    """HMAC of the admin secrets keyed by USER_HASH_SALT: the same on every replica, never the secret itself."""
+
+    @classmethod
+    def create(cls, *, password: str | None, token: str | None, salt: str | None) -> AdminCredentials:
+        """Return the kept form of the configured password and token (at least one must be given)."""
+        if not password and not token:
+            raise ValueError("an admin password or token is needed")
+        password_salt = secrets.token_bytes(16)
+        password_hash = _scrypt(password, password_salt) if password else None
+        token_digest = hashlib.sha256(token.encode()).digest() if token else None
+        material = b"".join(
+            hashlib.sha256(part.encode()).digest() if part else b"-" for part in (password, token)
+        )
+        key = hmac.new(_SESSION_KEY_LABEL + b":" + (salt or "").encode(), material, hashlib.sha256).digest()
+        return cls(password_salt, password_hash, token_digest, key)
+
+    def matches(self, candidate: str) -> bool:
+        """Return True when candidate is the admin password or the admin token (both checked, in constant time)."""
+        given = candidate.encode("utf-8", "surrogatepass")
+        ok = False
+        if self.password_hash is not None:
+            ok |= hmac.compare_digest(_scrypt_bytes(given, self.password_salt), self.password_hash)
+        if self.token_digest is not None:
+            ok |= hmac.compare_digest(hashlib.sha256(given).digest(), self.token_digest)
+        return ok
+
+
+def _scrypt_bytes(secret: bytes, salt: bytes) -> bytes:
+    return hashlib.scrypt(secret, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+
+
+def _scrypt(secret: str, salt: bytes) -> bytes:
+    return _scrypt_bytes(secret.encode("utf-8", "surrogatepass"), salt)
+
+
+def _admin(env: Mapping[str, str]) -> AdminCredentials | None:
+    """Read ADMIN_PASSWORD and ADMIN_TOKEN into their kept form; the plain text goes no further."""
+    password, token = _secret(env, "ADMIN_PASSWORD"), _secret(env, "ADMIN_TOKEN")
+    if password is None and token is None:
+        return None
+    return AdminCredentials.create(password=password, token=token, salt=env.get("USER_HASH_SALT", "").strip())
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -243,6 +302,10 @@ class Settings:
     """How many serve processes share the database: per-process rate limits are divided by it."""
     web_allowed_origins: tuple[str, ...] = ()
     """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
+    admin: AdminCredentials | None = None
+    """The admin console's credentials (ADMIN_PASSWORD, ADMIN_TOKEN); None: the console is disabled."""
+    admin_session_hours: int = 8
+    """How long an admin console session lasts after logging in."""
 
     def per_replica(self, per_minute: int) -> int:
         """Return one replica's share of a per-minute limit (each replica counts only what it receives)."""
@@ -290,6 +353,8 @@ class Settings:
             escalate_suggestions=_bool(env, "ESCALATE_SUGGESTIONS", False),
             escalation_timeout_seconds=_int(env, "ESCALATION_TIMEOUT_SECONDS", 10, 1, 120),
             replicas=_int(env, "REPLICAS", 1, 1, 1000),
+            admin=_admin(env),
+            admin_session_hours=_int(env, "ADMIN_SESSION_HOURS", 8, 1, 168),
         )
 
     def with_webhook_secret(self) -> Settings:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store import QuestionRecord
+from bot.store import QuestionRecord, utcnow
 from intents.analyzer import Analyzer
 from intents.grouping import QuestionGroup, group_questions
 
@@ -33,6 +33,8 @@ class Report:
     top_intents: list[tuple[str, int]]
     never_hit: list[str]
     unanswered: list[QuestionGroup]
+    per_day: list[tuple[str, int]] = field(default_factory=list)
+    """Questions asked each UTC day of the period (YYYY-MM-DD, oldest first; days without any included)."""
 
     def rate(self, outcome: str) -> float:
         """Return the share of questions with an outcome."""
@@ -53,6 +55,7 @@ class Report:
             "unanswered": [
                 {"question": g.question, "count": g.count, "examples": list(g.examples)} for g in self.unanswered
             ],
+            "per_day": [{"date": day, "count": n} for day, n in self.per_day],
         }
 
     def text(self) -> str:
@@ -96,7 +99,17 @@ def build_report(
         top_intents=sorted(answered.items(), key=lambda item: (-item[1], item[0]))[:TOP],
         never_hit=sorted(set(entry_ids) - set(answered)),
         unanswered=group_questions(analyzer, [r.question for r in asked if r.outcome in UNANSWERED]),
+        per_day=per_day(asked, since, utcnow()),
     )
+
+
+def per_day(records: list[QuestionRecord], since: datetime, until: datetime | None = None) -> list[tuple[str, int]]:
+    """Return how many records fall on each UTC day from since's day to until's (or the last record's, if later)."""
+    counts = Counter(r.asked_at.date() for r in records)
+    first = since.date()
+    last = max([first, *counts, *([until.date()] if until is not None else [])])
+    days = (last - first).days + 1
+    return [((first + timedelta(days=n)).isoformat(), counts.get(first + timedelta(days=n), 0)) for n in range(days)]
 
 
 def unanswered_csv(report: Report) -> str:

@@ -100,6 +100,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
             settings,
             metrics=metrics,
             dispatcher=dispatcher,
+            reloader=reloader,
             startup=[start_reloads],
             shutdown=[stop_reloads],
         )
@@ -150,6 +151,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         telegram_route=route,
         metrics=metrics,
         dispatcher=dispatcher,
+        reloader=reloader,
         startup=[start_reloads, start_telegram],
         shutdown=[stop_reloads, stop_telegram],
     )

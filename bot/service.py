@@ -20,8 +20,19 @@ from typing import Any
 
 from bot.curation import Proposal, propose
 from bot.report import Report, build_report
-from bot.store import Conversation, Feedback, OutboxItem, QuestionRecord, ScoredIntent, Store, Vote, utcnow
+from bot.store import (
+    Conversation,
+    Feedback,
+    OutboxItem,
+    QuestionRecord,
+    ReviewDecision,
+    ScoredIntent,
+    Store,
+    Vote,
+    utcnow,
+)
 from intents import Answer, Context, Engine, Outcome
+from intents.explain import Explanation
 from intents.normalize import clean_input
 from knowledge import Entry, KnowledgeBase, Topic
 from knowledge.export import entry_to_dict
@@ -247,6 +258,11 @@ class Assistant:
         """Answer without recording or observing (health checks and diagnostics)."""
         return self._engine.ask(question)
 
+    def trial(self, question: str) -> tuple[Answer, Explanation]:
+        """Answer as a user would be answered, with why, neither recorded nor observed (the admin's test view)."""
+        engine = self._engine  # one engine for both, even when a reload swaps it meanwhile
+        return engine.ask(question), engine.explain(question)
+
     # -- observers -----------------------------------------------------------------------------------
 
     def subscribe(self, observer: Observer) -> None:
@@ -471,6 +487,17 @@ class Assistant:
             return []
         records = await self.store.questions_since(utcnow() - timedelta(days=days))
         return propose(records, self._engine.analyzer, set(self._engine.kb.entries))
+
+    async def review_decisions(self) -> list[ReviewDecision]:
+        """Return the curators' remembered decisions on review items (none without a store)."""
+        return [] if self.store is None else await self.store.review_decisions()
+
+    async def decide(self, decision: ReviewDecision) -> bool:
+        """Remember a decision on a review item; False when there is no store to keep it."""
+        if self.store is None:
+            return False
+        await self.store.put_review_decision(decision)
+        return True
 
     async def record(self, record_id: str) -> QuestionRecord | None:
         """Return one record by id (None when unknown or there is no store)."""

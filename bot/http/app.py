@@ -23,6 +23,7 @@ from bot.http.openapi import build_openapi
 from bot.http.wire import Answer, Feedback, parse_ask, parse_feedback
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
+from bot.reload import Reloader
 from bot.service import Asker, Assistant
 from bot.store import StoreError, Vote
 
@@ -260,6 +261,7 @@ def create_app(
     telegram_route: BaseRoute | None = None,
     metrics: Metrics | None = None,
     dispatcher: Dispatcher | None = None,
+    reloader: Reloader | None = None,
     startup: Sequence[Hook] = (),
     shutdown: Sequence[Hook] = (),
 ) -> Starlette:
@@ -269,7 +271,9 @@ def create_app(
     subscribes it. The lifespan opens the service's store (a store that cannot open leaves the server
     answering, degraded, and is retried), starts the escalation dispatcher and the store's upkeep (pruning), then
     runs `startup`; on the way out (also after a failed start) it runs every `shutdown` hook in reverse order,
-    then stops the dispatcher and closes the store.
+    then stops the dispatcher and closes the store. `reloader` is the one the admin console reloads through
+    (serve passes the one SIGHUP uses); the console is mounted at /admin (a note that it is disabled when no
+    admin secret is set).
     """
     if metrics is None:
         metrics = Metrics()
@@ -296,6 +300,9 @@ def create_app(
     from bot.web import web_routes  # bot.web builds on this module's API pieces
 
     routes += web_routes(api)
+    from bot.admin import admin_routes  # /admin: the console when ADMIN_PASSWORD or ADMIN_TOKEN is set
+
+    routes += admin_routes(api, reloader if reloader is not None else Reloader(service, settings))
     if telegram_route is not None:
         routes.append(telegram_route)
     if settings.wechat_token:  # imported only when used

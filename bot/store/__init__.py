@@ -6,9 +6,11 @@ from bot.store.records import (
     OutboxItem,
     OutboxStatus,
     QuestionRecord,
+    ReviewDecision,
     ScoredIntent,
     StoredUpdate,
     Vote,
+    review_key,
 )
 from bot.store.store import Store, StoreError, database_url, utcnow
 
@@ -18,11 +20,13 @@ __all__ = [
     "OutboxItem",
     "OutboxStatus",
     "QuestionRecord",
+    "ReviewDecision",
     "ScoredIntent",
     "Store",
     "StoreError",
     "StoredUpdate",
     "Vote",
     "database_url",
+    "review_key",
     "utcnow",
 ]

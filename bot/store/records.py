@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,3 +221,44 @@ class Feedback:
             "channel": self.channel,
             "updated_at": self.updated_at,
         }
+
+
+def review_key(kind: str, entry: str | None, question: str) -> str:
+    """Return the key of a review item: what a decision on it is remembered by (kind, entry, question)."""
+    return hashlib.sha256(f"{kind}\0{entry or ''}\0{question}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    """A curator's decision on one item of the admin console's review queue, remembered across replicas."""
+
+    kind: str
+    """proposal (an add_question proposal of `kb suggest`) or group (a group of unanswered questions)."""
+    entry: str | None
+    """The proposal's entry (None for a group)."""
+    question: str
+    """The proposal's question, or the group's representative question."""
+    decision: str
+    """accepted or dismissed."""
+    decided_at: datetime
+
+    @property
+    def key(self) -> str:
+        """Return the item's key."""
+        return review_key(self.kind, self.entry, self.question)
+
+    def to_row(self) -> dict[str, Any]:
+        """Return the row to upsert."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "entry": self.entry,
+            "question": self.question,
+            "decision": self.decision,
+            "decided_at": self.decided_at,
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> ReviewDecision:
+        """Build a decision from its row."""
+        return cls(row["kind"], row["entry"], row["question"], row["decision"], _aware(row["decided_at"]))

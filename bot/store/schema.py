@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer
 
 metadata = MetaData()
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The newest migration's revision: a database at it needs no migration run (kept equal by a test)."""
 
 questions = Table(
@@ -86,3 +86,15 @@ feedback = Table(
     Index("ix_feedback_updated_at", "updated_at"),
 )
 """👍/👎 on a reply: one row per record and voter (a salted hash), so a second press changes the vote."""
+
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("entry", String(128)),
+    Column("question", Text, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+"""The admin console's accepted and dismissed review items, by key (a hash of kind, entry and question)."""

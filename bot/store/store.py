@@ -28,9 +28,18 @@ from bot.store.records import (
     OutboxItem,
     OutboxStatus,
     QuestionRecord,
+    ReviewDecision,
     StoredUpdate,
 )
-from bot.store.schema import SCHEMA_REVISION, conversations, feedback, outbox, questions, telegram_updates
+from bot.store.schema import (
+    SCHEMA_REVISION,
+    conversations,
+    feedback,
+    outbox,
+    questions,
+    review_decisions,
+    telegram_updates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +280,7 @@ class Store:
     async def truncate_all(self) -> None:
         """Delete every row of every table (tests reuse one database)."""
         async with self.engine.begin() as conn:
-            for table in (questions, outbox, telegram_updates, conversations, feedback):
+            for table in (questions, outbox, telegram_updates, conversations, feedback, review_decisions):
                 await conn.execute(delete(table))
 
     async def ping(self) -> None:
@@ -370,6 +379,25 @@ class Store:
         stmt = select(feedback.c.question_id, feedback.c.vote, feedback.c.reason).where(feedback.c.updated_at >= since)
         async with self.engine.connect() as conn:
             return [(r[0], r[1], r[2]) for r in (await conn.execute(stmt)).all()]
+
+    # -- the admin console's review decisions --------------------------------------------------------
+
+    async def put_review_decision(self, decision: ReviewDecision) -> None:
+        """Remember a decision on a review item; a later decision on the same item replaces it."""
+        stmt = self._insert(review_decisions).values(decision.to_row())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"decision": stmt.excluded.decision, "decided_at": stmt.excluded.decided_at},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def review_decisions(self) -> list[ReviewDecision]:
+        """Return every remembered review decision, oldest first."""
+        stmt = select(review_decisions).order_by(review_decisions.c.decided_at)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [ReviewDecision.from_row(r) for r in rows]
 
     # -- conversations -------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path: Path) 
     await store.open()
     async with store.engine.begin() as conn:
         await conn.execute(text("DROP TABLE feedback"))
+        await conn.execute(text("DROP TABLE review_decisions"))
         await conn.execute(text("DROP INDEX ix_questions_conversation"))
         await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
         await conn.execute(

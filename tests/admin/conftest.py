@@ -1,0 +1,78 @@
+"""Fixtures of the admin console tests: the real app under uvicorn on 127.0.0.1 with the console enabled, on a
+SQLite store and an editable copy of the knowledge base; headless Debian Chromium for the browser tests."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.browser import CHROMIUM, CHROMIUM_ARGS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
+
+from admin_helpers import SALT, credentials
+from http_helpers import Running, ServerFactory, client, serve
+
+from bot.config import Settings
+from bot.http import create_app
+from bot.service import Assistant
+from bot.store import Store
+from intents import Engine
+
+
+@pytest.fixture
+def start_admin(engine: Engine, data_dir: Path, knowledge: Path) -> Iterator[ServerFactory]:
+    """Return a function that starts the real app with the console enabled (unless admin=None is passed) on a
+    SQLite store in the test's folder and an editable knowledge base copy; every server stops after the test."""
+    with ExitStack() as stack:
+
+        def start(*, engine_: Engine | None = None, **settings: Any) -> Running:
+            options: dict[str, Any] = {"admin": credentials(), "knowledge_dir": knowledge, "user_hash_salt": SALT}
+            service = Assistant(engine_ or engine, store=Store.from_settings(data_dir, None), salt=SALT)
+            app = create_app(service, Settings(**(options | settings)))
+            url = stack.enter_context(serve(app))
+            http = stack.enter_context(client(url))
+            return Running(url, app, service, http)
+
+        yield start
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Return headless Chromium driven by Playwright, or skip when no browser can be had (module-scoped, see
+    tests/web/conftest.py)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, start_admin: ServerFactory) -> Iterator[Any]:
+    """Return a fresh desktop-sized page; any error it logs (a CSP violation among them) fails the test.
+
+    It depends on start_admin so that it closes before the servers stop: a request the page makes after the
+    test's last step (a script's late fetch) must not meet a server already gone."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"the page logged errors: {errors}"
+
+
