@@ -34,6 +34,10 @@ for several rows of buttons)."""
 QUESTION_BREAK = re.compile(r"[？?！!；;。\n]+")
 """Where one question ends and the next begins inside a message."""
 MIN_PIECE_CHARS = 2
+CLAUSE_BREAK = re.compile(r"[，,、：:]+")
+"""Where one clause of a question ends and the next begins ("我是做餐饮的，想开个店，要几天")."""
+MAX_CLAUSE_TRIES = 3
+"""How many shorter tails of an unanswered question are tried (its last 2, 3 and 4 clauses)."""
 SUGGEST_HEADER = "我不太确定您想问的是哪一项，您是想问："
 SUGGEST_FOOTER = "如果都不是，可以拨打12345热线咨询。"
 SCOPE_WORDS = frozenset({"年", "年度", "全年", "今年", "去年"})
@@ -328,8 +332,33 @@ class Engine:
             best = next(c for c in near[:2] if c.intent == last.id)  # a tie: the entry already being discussed
         return self.answer_entry(best.intent, question=cleaned, score=best.score)
 
-    def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
-        """Return the answer, the reason for the decision and the ranked candidates."""
+    def _ask(
+        self, cleaned: str, analysis: Analysis, *, clauses: bool = True
+    ) -> tuple[Answer, str, list[Candidate]]:
+        """Return the answer, the reason for the decision and the ranked candidates.
+
+        A question left unanswered whole is tried again on its last clauses ("我是做餐饮的，想开个店，到底要几天"):
+        background told before the question (who is asking, why) must not drown the question itself. Clauses
+        naming a place, year or period are never dropped; only an answer counts; the question as asked stays the
+        answer's question."""
+        answer, reason, candidates = self._ask_whole(cleaned, analysis)
+        if not clauses or answer.outcome not in (Outcome.FALLBACK, Outcome.SUGGEST):
+            return answer, reason, candidates
+        parts = [p for p in CLAUSE_BREAK.split(cleaned) if p.strip()]
+        # The last two clauses, then three, … never the whole again, and a few tries at most (a message of a
+        # thousand commas costs no more than one of five).
+        for start in range(len(parts) - 2, max(0, len(parts) - 2 - MAX_CLAUSE_TRIES), -1):
+            head = self.matcher.asked(self.analyzer.analyze("，".join(parts[:start])).tokens)
+            if head.years or head.constraints:
+                continue  # a clause naming another place or year ("我在包头，…") is no mere background
+            tail = "，".join(parts[start:])
+            found, why, ranked = self._ask_whole(tail, self.analyzer.analyze(tail))
+            if found.outcome is Outcome.ANSWER:
+                return replace(found, question=cleaned), f"from its last clauses «{tail}»: {why}", ranked
+        return answer, reason, candidates
+
+    def _ask_whole(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
+        """Return the answer to the question as a whole, the reason for the decision and the ranked candidates."""
         chat = self.smalltalk.match(analysis.normalized)
         if chat is not None:
             answer = Answer(question=cleaned, outcome=Outcome.SMALLTALK, reply=self.smalltalk.reply(chat), score=0.0)
