@@ -11,7 +11,8 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import aiosqlite
 from sqlalchemy import Connection, and_, delete, event, func, inspect, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.store.records import (
     Conversation,
@@ -65,11 +66,15 @@ def database_url(data_dir: Path, url: str | None) -> str:
     return f"{driver.get(scheme.lower(), scheme)}{sep}{rest}"
 
 
+SQLITE_BUSY_MS = 5000
+"""How long a SQLite writer waits for another process's write (this process's writers take turns in `_begin`)."""
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a process crash (kill -9)
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -219,6 +224,18 @@ class Store:
         """Return the database's location, safe to log (no password)."""
         return make_url(self.url).render_as_string(hide_password=True)
 
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        """Open a write transaction. On SQLite, this process's writers take turns here first: SQLite has one
+        writer at a time and holds its lock across the event loop's hops between statements, so under load a
+        writer left to SQLite's busy timeout could fail (an acknowledged Telegram update went unstored that way)."""
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
     @property
     def engine(self) -> AsyncEngine:
         """Return the open engine; StoreError before `open()`."""
@@ -255,7 +272,7 @@ class Store:
                 if isinstance(worker, threading.Thread):
                     worker.daemon = True  # a store left open must never keep the process from exiting
                 self._writer = await pending
-                for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
+                for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={SQLITE_BUSY_MS}"):
                     await self._writer.execute(f"PRAGMA {pragma}")
                 self._now = sqlite3.connect(url.database, isolation_level=None, timeout=0)
                 self._now.execute("PRAGMA synchronous=NORMAL")
@@ -279,7 +296,7 @@ class Store:
 
     async def truncate_all(self) -> None:
         """Delete every row of every table (tests reuse one database)."""
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             for table in (questions, outbox, telegram_updates, conversations, feedback, review_decisions):
                 await conn.execute(delete(table))
 
@@ -349,7 +366,7 @@ class Store:
     async def prune(self, days: int, *, now: datetime | None = None) -> int:
         """Delete question records older than days (and finished outbox rows and updates); return how many."""
         cutoff = (now or utcnow()) - timedelta(days=days)
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             removed = (await conn.execute(delete(questions).where(questions.c.asked_at < cutoff))).rowcount
             await conn.execute(
                 delete(outbox).where(and_(outbox.c.status == OutboxStatus.DELIVERED, outbox.c.created_at < cutoff))
@@ -371,7 +388,7 @@ class Store:
             index_elements=["question_id", "voter"],
             set_={"vote": stmt.excluded.vote, "reason": stmt.excluded.reason, "updated_at": stmt.excluded.updated_at},
         )
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(stmt)
 
     async def feedback_since(self, since: datetime) -> list[tuple[str, str, str | None]]:
@@ -389,7 +406,7 @@ class Store:
             index_elements=["key"],
             set_={"decision": stmt.excluded.decision, "decided_at": stmt.excluded.decided_at},
         )
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(stmt)
 
     async def review_decisions(self) -> list[ReviewDecision]:
@@ -445,14 +462,14 @@ class Store:
             .values(claimed_until=now + timedelta(seconds=lease_seconds))
             .returning(*outbox.c)
         )
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         return [OutboxItem.from_row(r) for r in rows]
 
     async def outbox_delivered(self, *item_ids: str) -> None:
         """Mark items delivered."""
         now = utcnow()
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(item_ids))
@@ -468,7 +485,7 @@ class Store:
             values["status"] = OutboxStatus.DEAD
         else:
             values["next_attempt_at"] = retry_at
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
 
     async def outbox_items(self, statuses: Sequence[str], *, limit: int = 1000) -> list[OutboxItem]:
@@ -486,7 +503,7 @@ class Store:
 
     async def retry_dead(self) -> int:
         """Requeue every dead item (attempts start over); return how many."""
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(outbox.c.status == OutboxStatus.DEAD)
@@ -508,7 +525,7 @@ class Store:
             "claimed_until": now + timedelta(seconds=lease_seconds),
         }
         stmt = self._insert(telegram_updates).values(row).on_conflict_do_nothing(index_elements=["update_id"])
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
 
     async def claim_stale_updates(self, limit: int, *, lease_seconds: float) -> list[StoredUpdate]:
@@ -527,7 +544,7 @@ class Store:
             .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=telegram_updates.c.attempts + 1)
             .returning(telegram_updates.c.update_id, telegram_updates.c.payload)
         )
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             rows = sorted((await conn.execute(stmt)).all())
         return [StoredUpdate(int(r[0]), str(r[1])) for r in rows]
 
@@ -535,7 +552,7 @@ class Store:
         """Free the leases of updates taken but not started, so any replica may take them now."""
         if not update_ids:
             return
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 update(telegram_updates)
                 .where(and_(telegram_updates.c.update_id.in_(update_ids), telegram_updates.c.status == "pending"))
@@ -544,7 +561,7 @@ class Store:
 
     async def update_done(self, update_id: int) -> None:
         """Mark an update answered."""
-        async with self.engine.begin() as conn:
+        async with self._begin() as conn:
             await conn.execute(
                 update(telegram_updates)
                 .where(telegram_updates.c.update_id == update_id)
