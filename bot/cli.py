@@ -25,11 +25,12 @@ T = TypeVar("T")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _engine(settings: Settings | None = None) -> Engine:
-    from bot.config import engine_cache_dir
+def _engine(settings: Settings, *, packaged: bool = False) -> Engine:
+    """Return the engine on KNOWLEDGE_DIR (or, with packaged, on the packaged knowledge base), cached in the
+    settings' cache folder."""
     from intents import Engine
 
-    return Engine.load(cache_dir=engine_cache_dir(), data_dir=settings.knowledge_dir if settings else None)
+    return Engine.load(cache_dir=settings.cache_dir, data_dir=None if packaged else settings.knowledge_dir)
 
 
 async def open_assistant(settings: Settings, engine: Engine | None = None) -> Assistant:
@@ -49,7 +50,7 @@ async def open_assistant(settings: Settings, engine: Engine | None = None) -> As
     return Assistant(
         engine,
         store=store,
-        salt=settings.user_hash_salt or "",
+        salt=settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else "",
         context_ttl_seconds=settings.context_ttl_seconds,
     )
 
@@ -91,7 +92,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Show why a question gets its reply: analysis, candidates feature by feature, decision and reason."""
-    explanation = _engine().explain(" ".join(args.question))
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    explanation = _engine(settings, packaged=True).explain(" ".join(args.question))
     if args.json:
         sys.stdout.write(json.dumps(explanation.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -129,7 +133,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError, EvalFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = evaluate(_engine(), cases)
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    report = evaluate(_engine(settings, packaged=True), cases)
     for result in report.misses:
         a = result.answer
         expected = "|".join(result.case.figures) or "OOS"
@@ -328,7 +335,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Measure latency, start-up time and memory (a benchmark, not a test)."""
     from bot.bench import run_bench
 
-    return run_bench(quick=args.quick)
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    return run_bench(quick=args.quick, cache_dir=settings.cache_dir)
 
 
 _SETTINGS: list[Settings | None] = []
@@ -521,11 +531,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _SETTINGS.clear()  # each run reads the environment and .env anew, once
+    from bot.config import Mode
+
     if args.command is None:  # the token may be in the environment or only in .env
         settings = _settings()
         if settings is None:
             return EXIT_USAGE
-        args.func = cmd_serve if settings.telegram_bot_token else cmd_chat
+        args.func = cmd_chat if settings.mode is Mode.API else cmd_serve
     from knowledge.loader import KnowledgeBaseError
 
     try:

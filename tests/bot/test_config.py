@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.config import ConfigError, Settings, mask_url
+from bot.config import ConfigError, Settings, mask_url, reveal
 from bot.logging_setup import configure_logging
 
 LONG = "s3cret-value-0123456789"
@@ -22,7 +22,7 @@ def test_a_short_secret_is_refused_naming_the_variable_not_the_value(name: str) 
 
 def test_long_secrets_are_accepted() -> None:
     settings = Settings.from_env({"USER_HASH_SALT": LONG, "API_KEYS": f"{LONG}a,{LONG}b"}, dotenv=None)
-    assert settings.user_hash_salt == LONG and len(settings.api_keys) == 2
+    assert reveal(settings.user_hash_salt) == LONG and len(settings.api_keys) == 2
 
 
 @pytest.mark.parametrize(
