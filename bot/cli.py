@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -351,10 +350,14 @@ def _settings() -> Settings | None:
 
     if not _SETTINGS:
         try:
-            _SETTINGS.append(Settings.from_env())
+            settings = Settings.from_env()
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             _SETTINGS.append(None)
+        else:
+            _SETTINGS.append(settings)
+            if "log_level" in settings.model_fields_set:  # only when set: a command's default is warnings only
+                logging.getLogger().setLevel(settings.log_level)
     return _SETTINGS[0]
 
 
@@ -525,9 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    # Commands log warnings only, unless LOG_LEVEL is set (applied when the settings are read, see _settings).
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     _SETTINGS.clear()  # each run reads the environment and .env anew, once
