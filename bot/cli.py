@@ -533,9 +533,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _SETTINGS.clear()  # each run reads the environment and .env anew, once
-    from bot.config import Mode
-
     if args.command is None:  # the token may be in the environment or only in .env
+        from bot.config import Mode
+
         settings = _settings()
         if settings is None:
             return EXIT_USAGE
