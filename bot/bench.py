@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.config import engine_cache_dir
 from intents import Engine
 from intents.matcher import IntentDoc, Matcher
 
@@ -64,8 +63,8 @@ def synthetic_docs(engine: Engine, examples: int, seed: int = 7) -> list[IntentD
     return docs
 
 
-def run_bench(*, quick: bool = False) -> int:
-    """Print the benchmark figures; return the exit status."""
+def run_bench(*, quick: bool = False, cache_dir: Path | None = None) -> int:
+    """Print the benchmark figures (the engine cached in cache_dir, the setting); return the exit status."""
     print(f"python {sys.version.split()[0]} on {sys.platform}")
     # First, before this process grows: a forked child starts with its parent's peak memory on record.
     wall: list[float] = []
@@ -87,7 +86,7 @@ def run_bench(*, quick: bool = False) -> int:
         f"best {min(wall):.3f} s; peak RSS {peak_kib / 1024:.1f} MiB"
     )
     start = time.perf_counter()
-    engine = Engine.load(cache_dir=engine_cache_dir())
+    engine = Engine.load(cache_dir=cache_dir)
     print(
         f"engine load: {time.perf_counter() - start:.3f} s ({len(engine.kb.entries)} entries, "
         f"{engine.matcher.example_count} example questions)"

@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -25,11 +24,12 @@ T = TypeVar("T")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _engine(settings: Settings | None = None) -> Engine:
-    from bot.config import engine_cache_dir
+def _engine(settings: Settings, *, packaged: bool = False) -> Engine:
+    """Return the engine on KNOWLEDGE_DIR (or, with packaged, on the packaged knowledge base), cached in the
+    settings' cache folder."""
     from intents import Engine
 
-    return Engine.load(cache_dir=engine_cache_dir(), data_dir=settings.knowledge_dir if settings else None)
+    return Engine.load(cache_dir=settings.cache_dir, data_dir=None if packaged else settings.knowledge_dir)
 
 
 async def open_assistant(settings: Settings, engine: Engine | None = None) -> Assistant:
@@ -49,7 +49,7 @@ async def open_assistant(settings: Settings, engine: Engine | None = None) -> As
     return Assistant(
         engine,
         store=store,
-        salt=settings.user_hash_salt or "",
+        salt=settings.user_hash_salt.get_secret_value() if settings.user_hash_salt else "",
         context_ttl_seconds=settings.context_ttl_seconds,
     )
 
@@ -91,7 +91,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Show why a question gets its reply: analysis, candidates feature by feature, decision and reason."""
-    explanation = _engine().explain(" ".join(args.question))
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    explanation = _engine(settings, packaged=True).explain(" ".join(args.question))
     if args.json:
         sys.stdout.write(json.dumps(explanation.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -129,7 +132,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError, EvalFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = evaluate(_engine(), cases)
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    report = evaluate(_engine(settings, packaged=True), cases)
     for result in report.misses:
         a = result.answer
         expected = "|".join(result.case.figures) or "OOS"
@@ -328,7 +334,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Measure latency, start-up time and memory (a benchmark, not a test)."""
     from bot.bench import run_bench
 
-    return run_bench(quick=args.quick)
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    return run_bench(quick=args.quick, cache_dir=settings.cache_dir)
 
 
 _SETTINGS: list[Settings | None] = []
@@ -341,10 +350,14 @@ def _settings() -> Settings | None:
 
     if not _SETTINGS:
         try:
-            _SETTINGS.append(Settings.from_env())
+            settings = Settings.from_env()
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             _SETTINGS.append(None)
+        else:
+            _SETTINGS.append(settings)
+            if "log_level" in settings.model_fields_set:  # only when set: a command's default is warnings only
+                logging.getLogger().setLevel(settings.log_level)
     return _SETTINGS[0]
 
 
@@ -515,17 +528,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    # Commands log warnings only, unless LOG_LEVEL is set (applied when the settings are read, see _settings).
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     _SETTINGS.clear()  # each run reads the environment and .env anew, once
     if args.command is None:  # the token may be in the environment or only in .env
+        from bot.config import Mode
+
         settings = _settings()
         if settings is None:
             return EXIT_USAGE
-        args.func = cmd_serve if settings.telegram_bot_token else cmd_chat
+        args.func = cmd_chat if settings.mode is Mode.API else cmd_serve
     from knowledge.loader import KnowledgeBaseError
 
     try:

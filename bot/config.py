@@ -1,4 +1,4 @@
-"""All settings, read from the environment (and an optional .env file) in this one place."""
+"""All settings, read from the environment (and an optional .env file) in this one place, by pydantic-settings."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+import types
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Self, get_args
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-SECRET_FIELDS = frozenset(
-    {"telegram_bot_token", "webhook_secret", "api_keys", "escalation_webhook_secret", "user_hash_salt"}
-) | {"wechat_token", "wechat_aes_key", "wecom_token", "wecom_aes_key", "admin"}
-
+from pydantic import BeforeValidator, SecretStr, ValidationError, ValidationInfo, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 MIN_SECRET_CHARS = 16
 """Shortest accepted secret: a short one is guessable, and its redaction would wreck ordinary log lines."""
 URL_FIELDS = frozenset({"telegram_base_url", "webhook_url", "escalation_webhook_url", "database_url"})
 _SECRET_QUERY_KEYS = ("token", "key", "secret", "pass", "sig", "auth", "credential", "session")
 MASK = "***"
+CACHE_FOLDER = "hohhot-assistant"
+"""The engine's cache folder under $XDG_CACHE_HOME when JIEBA_CACHE_DIR is unset."""
 
 
 def _is_secret_key(name: str) -> bool:
@@ -58,15 +62,6 @@ def mask_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-def _secret(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    if len(raw) < MIN_SECRET_CHARS:
-        raise ConfigError(f"{name} is too short: use at least {MIN_SECRET_CHARS} characters")
-    return raw
-
-
 class ConfigError(ValueError):
     """A setting has a value the assistant cannot use; the message names the variable."""
 
@@ -78,7 +73,7 @@ _SESSION_KEY_LABEL = b"hohhot-assistant admin session key v1"
 
 @dataclass(frozen=True, slots=True)
 class AdminCredentials:
-    """The admin console's secrets as kept after start: the password only as a salted scrypt hash, the token
+    """The admin console's secrets as the console keeps them: the password only as a salted scrypt hash, the token
     only as its SHA-256 digest, and the key that signs session cookies. None of it is printed (repr is empty)."""
 
     password_salt: bytes = field(repr=False)
@@ -120,14 +115,6 @@ def _scrypt(secret: str, salt: bytes) -> bytes:
     return _scrypt_bytes(secret.encode("utf-8", "surrogatepass"), salt)
 
 
-def _admin(env: Mapping[str, str]) -> AdminCredentials | None:
-    """Read ADMIN_PASSWORD and ADMIN_TOKEN into their kept form; the plain text goes no further."""
-    password, token = _secret(env, "ADMIN_PASSWORD"), _secret(env, "ADMIN_TOKEN")
-    if password is None and token is None:
-        return None
-    return AdminCredentials.create(password=password, token=token, salt=env.get("USER_HASH_SALT", "").strip())
-
-
 def read_dotenv(path: Path) -> dict[str, str]:
     """Return KEY=VALUE pairs from a .env file: comments, blank lines and `export ` prefixes allowed."""
     values: dict[str, str] = {}
@@ -155,240 +142,398 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+class Mode(StrEnum):
+    """How the assistant talks to Telegram, decided by TELEGRAM_BOT_TOKEN and WEBHOOK_URL."""
+
+    API = "api"
+    """No token: `serve` runs the JSON API alone (and `python -m bot` without a subcommand, the console)."""
+    WEBHOOK = "webhook"
+    """Token and WEBHOOK_URL: Telegram pushes updates to POST /telegram/webhook."""
+    POLLING = "polling"
+    """Token, no WEBHOOK_URL: long polling beside the API."""
+
+
+# --- Validators: each takes what a variable holds (a string) or what a caller passes (a value) -----------------
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """Return a validation error whose message is printed as it is (it names the variable, never a secret)."""
+    return PydanticCustomError("setting", message)
+
+
+def _variable(info: ValidationInfo) -> str:
+    assert info.field_name is not None
+    return Settings.variable(info.field_name)
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _whole(low: int, high: int) -> BeforeValidator:
+    """Accept a whole number from low to high."""
+
+    def check(value: object, info: ValidationInfo) -> object:
+        name = _variable(info)
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise _problem(f"{name} must be a whole number, got {value!r}") from None
+        if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+            raise _problem(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _secret(value: object, info: ValidationInfo) -> object:
+    """Accept a secret of at least MIN_SECRET_CHARS characters."""
+    value = _plain(value)
+    if isinstance(value, str) and len(value.strip()) < MIN_SECRET_CHARS:
+        raise _problem(f"{_variable(info)} is too short: use at least {MIN_SECRET_CHARS} characters")
     return value
 
 
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.startswith(("http://", "https://")):
-        raise ConfigError(f"{name} must be an http:// or https:// URL")
-    return raw.rstrip("/")
+def _bot_token(value: object) -> object:
+    value = _plain(value)
+    if isinstance(value, str) and (":" not in value or any(c.isspace() for c in value)):
+        raise _problem("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
+    return value
 
 
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+def _webhook_secret(value: object, info: ValidationInfo) -> object:
+    value = _secret(value, info)
+    if isinstance(value, str) and (
+        len(value) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value)
+    ):
+        raise _problem("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
+    return value
+
+
+def _api_keys(value: object) -> object:
+    if isinstance(value, str):
+        value = tuple(k.strip() for k in value.split(",") if k.strip())
+    if isinstance(value, Iterable) and any(len(str(_plain(k))) < MIN_SECRET_CHARS for k in value):
+        raise _problem(f"API_KEYS: every key needs at least {MIN_SECRET_CHARS} characters")
+    return value
+
+
+def _url(value: object, info: ValidationInfo) -> object:
+    if isinstance(value, str):
+        if not value.startswith(("http://", "https://")):
+            raise _problem(f"{_variable(info)} must be an http:// or https:// URL")
+        return value.rstrip("/")
+    return value
+
+
+def _origins(value: object, info: ValidationInfo) -> object:
+    if not isinstance(value, str | Iterable):
+        return value
     out: list[str] = []
-    for raw in env.get(name, "").split(","):
-        origin = raw.strip().rstrip("/")
+    for raw in value.split(",") if isinstance(value, str) else value:
+        origin = str(raw).strip().rstrip("/")
         if not origin:
             continue
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or "@" in origin:
-            raise ConfigError(f"{name}: {origin!r} is not an origin like https://www.example.gov.cn")
+            raise _problem(f"{_variable(info)}: {origin!r} is not an origin like https://www.example.gov.cn")
         out.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return tuple(dict.fromkeys(out))
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip().lower() or default
-    if raw not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
-    return raw
+def _pick(value: object, info: ValidationInfo, allowed: tuple[str, ...]) -> object:
+    if isinstance(value, str):
+        value = value.strip().lower()
+        if value not in allowed:
+            raise _problem(f"{_variable(info)} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
-def _wechat(env: Mapping[str, str]) -> dict[str, str | None]:
-    token = env.get("WECHAT_TOKEN", "").strip() or None
-    app_id = env.get("WECHAT_APP_ID", "").strip() or None
-    aes_key = env.get("WECHAT_AES_KEY", "").strip() or None
-    from bot.wechat.crypto import decode_aes_key
+def _choice(*allowed: str) -> BeforeValidator:
+    """Accept one of allowed, in any case."""
 
-    if aes_key is not None:
+    def check(value: object, info: ValidationInfo) -> object:
+        return _pick(value, info, allowed)
+
+    return BeforeValidator(check)
+
+
+def _log_level(value: object, info: ValidationInfo) -> object:
+    value = _pick(value, info, ("debug", "info", "warning", "error"))
+    return value.upper() if isinstance(value, str) else value
+
+
+def _ids(value: object, info: ValidationInfo) -> object:
+    if isinstance(value, str):
         try:
-            decode_aes_key(aes_key)
-        except ValueError as exc:
-            raise ConfigError(f"WECHAT_AES_KEY: {exc}") from None
-        if app_id is None:
-            raise ConfigError("WECHAT_AES_KEY (safe mode) needs WECHAT_APP_ID, the app id messages are encrypted for")
-    names = ("wecom_token", "wecom_aes_key", "wecom_corp_id")
-    wecom = {name: env.get(name.upper(), "").strip() or None for name in names}
-    if any(wecom.values()):
-        missing = [name.upper() for name, value in wecom.items() if value is None]
-        if missing:
-            raise ConfigError(f"WeCom needs WECOM_TOKEN, WECOM_AES_KEY and WECOM_CORP_ID; missing {', '.join(missing)}")
+            return frozenset(int(part.strip()) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise _problem(f"{_variable(info)} must be comma-separated Telegram user ids (whole numbers)") from None
+    return value
+
+
+def _bool(value: object, info: ValidationInfo) -> object:
+    if isinstance(value, str):
+        raw = value.strip().lower()
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise _problem(f"{_variable(info)} must be true or false, got {raw!r}")
+    return value
+
+
+def _aes_key(value: object, info: ValidationInfo) -> object:
+    value = _plain(value)
+    if isinstance(value, str):
+        from bot.wechat.crypto import decode_aes_key
+
         try:
-            decode_aes_key(wecom["wecom_aes_key"] or "")
+            decode_aes_key(value)
         except ValueError as exc:
-            raise ConfigError(f"WECOM_AES_KEY: {exc}") from None
-    return {"wechat_token": token, "wechat_app_id": app_id, "wechat_aes_key": aes_key, **wecom}
+            raise _problem(f"{_variable(info)}: {exc}") from None
+    return value
 
 
-def _database_url(env: Mapping[str, str], token: str | None) -> str | None:
-    """Read DATABASE_URL; with it (several replicas) the shared secrets must be given, not generated."""
-    raw = env.get("DATABASE_URL", "").strip()
-    if not raw:
-        return None
-    scheme = raw.partition("://")[0].lower()
-    if scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
-        raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite under DATA_DIR)")
-    # Replicas generating their own would each hash users differently and refuse each other's webhook posts.
-    if not env.get("USER_HASH_SALT", "").strip():
-        raise ConfigError("USER_HASH_SALT is required with DATABASE_URL: every replica must hash users alike")
-    if token is not None and not env.get("WEBHOOK_SECRET", "").strip():
-        raise ConfigError("WEBHOOK_SECRET is required with DATABASE_URL: every replica must check the same secret")
-    return raw
+def _database_url(value: object) -> object:
+    if isinstance(value, str):
+        scheme = value.partition("://")[0].lower()
+        if scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+            raise _problem("DATABASE_URL must be a postgresql:// URL (leave it unset for SQLite under DATA_DIR)")
+    return value
 
 
-def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    raw = [part.strip() for part in env.get(name, "").split(",") if part.strip()]
-    try:
-        return frozenset(int(part) for part in raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be comma-separated Telegram user ids (whole numbers)") from None
+Secret = Annotated[SecretStr | None, BeforeValidator(_secret)]
+"""A secret of at least MIN_SECRET_CHARS characters, or None."""
+Url = Annotated[str | None, BeforeValidator(_url)]
+AesKey = Annotated[SecretStr | None, BeforeValidator(_aes_key)]
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
+def _mentions_secret(annotation: object) -> bool:
+    """Return True when a field's type is SecretStr, or holds SecretStr (an optional one, a tuple of them)."""
+    if annotation is SecretStr:
         return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return any(_mentions_secret(arg) for arg in get_args(annotation) if arg is not Ellipsis)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """The effective configuration; see the README's table of environment variables."""
+class _Environment(PydanticBaseSettingsSource):
+    """The variables of the environment over those of a .env file: each field's variable, blank meaning unset.
 
-    telegram_bot_token: str | None = None
-    telegram_base_url: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
+    The cache folder also follows $XDG_CACHE_HOME when JIEBA_CACHE_DIR is unset.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.variables = variables
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """Return the field's raw value (None when its variable is unset or blank), its variable, and False."""
+        assert issubclass(self.settings_cls, Settings)
+        name = self.settings_cls.variable(field_name)
+        raw = self.variables.get(name, "").strip()
+        if not raw and field_name == "cache_dir" and self.variables.get("XDG_CACHE_HOME", "").strip():
+            raw = str(Path(self.variables["XDG_CACHE_HOME"].strip()) / CACHE_FOLDER)
+        return raw or None, name, False
+
+    def __call__(self) -> dict[str, Any]:
+        """Return every field whose variable is set."""
+        values: dict[str, Any] = {}
+        for name, info in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(info, name)
+            if value is not None:
+                values[name] = value
+        return values
+
+
+class Settings(BaseSettings):
+    """The effective configuration; see the README's table of environment variables.
+
+    Settings(...) holds exactly what it is given (tests, scripts); Settings.from_env() reads the environment
+    and .env, once per process (bot.cli). Secrets are SecretStr: printed as `**********`, revealed only where
+    used (`.get_secret_value()`), shown by masked() as <set> and redacted from the logs, found by their type.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=False)
+    _VARIABLES: ClassVar[Mapping[str, str]] = types.MappingProxyType({"cache_dir": "JIEBA_CACHE_DIR"})
+    """Fields whose variable is not their name in capitals."""
+
+    telegram_bot_token: Annotated[SecretStr | None, BeforeValidator(_bot_token)] = None
+    telegram_base_url: Url = None
+    webhook_url: Url = None
+    webhook_secret: Annotated[SecretStr | None, BeforeValidator(_webhook_secret)] = None
     host: str = "127.0.0.1"
-    port: int = 8080
-    api_keys: tuple[str, ...] = ()
-    rate_limit_per_minute: int = 60
-    chat_rate_limit_per_minute: int = 20
-    escalation_webhook_url: str | None = None
-    escalation_webhook_secret: str | None = None
-    log_format: str = "text"
-    log_level: str = "INFO"
-    user_hash_salt: str | None = None
+    port: Annotated[int, _whole(1, 65535)] = 8080
+    api_keys: Annotated[tuple[SecretStr, ...], BeforeValidator(_api_keys)] = ()
+    rate_limit_per_minute: Annotated[int, _whole(1, 100_000)] = 60
+    chat_rate_limit_per_minute: Annotated[int, _whole(1, 10_000)] = 20
+    escalation_webhook_url: Url = None
+    escalation_webhook_secret: Secret = None
+    log_format: Annotated[str, _choice("text", "json")] = "text"
+    log_level: Annotated[str, BeforeValidator(_log_level)] = "INFO"
+    user_hash_salt: Secret = None
     """Salt of the user-id hashes in webhooks and logs; random per process when unset (hashes then change)."""
-    wechat_token: str | None = None
+    wechat_token: SecretStr | None = None
     wechat_app_id: str | None = None
-    wechat_aes_key: str | None = None
-    wecom_token: str | None = None
-    wecom_aes_key: str | None = None
+    wechat_aes_key: AesKey = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: AesKey = None
     wecom_corp_id: str | None = None
     knowledge_dir: Path | None = None
     """The knowledge base to load (and reload); None: the packaged knowledge/data."""
-    admin_ids: frozenset[int] = frozenset()
+    admin_ids: Annotated[frozenset[int], BeforeValidator(_ids)] = frozenset()
     """Telegram user ids that may use /stats, /unanswered and /reload."""
     data_dir: Path = Path("data")
     """Where the SQLite store lives (assistant.db) when DATABASE_URL is unset."""
-    database_url: str | None = None
+    database_url: Annotated[str | None, BeforeValidator(_database_url)] = None
     """PostgreSQL for several replicas; unset: SQLite under data_dir."""
-    data_retention_days: int = 180
-    context_ttl_seconds: int = 600
+    data_retention_days: Annotated[int, _whole(1, 36_500)] = 180
+    context_ttl_seconds: Annotated[int, _whole(10, 86_400)] = 600
     """How long a conversation's choices stay answerable by number."""
-    escalation_timeout_seconds: int = 10
+    escalation_timeout_seconds: Annotated[int, _whole(1, 120)] = 10
     """How long one delivery attempt to the escalation webhook may take."""
-    escalate_suggestions: bool = False
+    escalate_suggestions: Annotated[bool, BeforeValidator(_bool)] = False
     """Also hand questions that only got suggestions to the escalation webhook."""
-    replicas: int = 1
+    replicas: Annotated[int, _whole(1, 1000)] = 1
     """How many serve processes share the database: per-process rate limits are divided by it."""
-    web_allowed_origins: tuple[str, ...] = ()
+    web_allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = ()
     """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
-    admin: AdminCredentials | None = None
-    """The admin console's credentials (ADMIN_PASSWORD, ADMIN_TOKEN); None: the console is disabled."""
-    admin_session_hours: int = 8
+    admin_password: Secret = None
+    admin_token: Secret = None
+    """The admin console's secrets (either enables it); see admin_credentials()."""
+    admin_session_hours: Annotated[int, _whole(1, 168)] = 8
     """How long an admin console session lasts after logging in."""
+    cache_dir: Path | None = None
+    """The engine's cache folder (JIEBA_CACHE_DIR, else $XDG_CACHE_HOME/hohhot-assistant); None: the engine's
+    default. The engine reads no environment: this is where the folder comes from."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Use only what is passed: the environment is read by from_env (a test never sees a developer's token)."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Check the settings that need each other."""
+        if self.wechat_aes_key is not None and self.wechat_app_id is None:
+            raise _problem("WECHAT_AES_KEY (safe mode) needs WECHAT_APP_ID, the app id messages are encrypted for")
+        wecom: dict[str, object] = {"WECOM_TOKEN": self.wecom_token, "WECOM_AES_KEY": self.wecom_aes_key}
+        wecom["WECOM_CORP_ID"] = self.wecom_corp_id
+        missing = [name for name, value in wecom.items() if value is None]
+        if missing and len(missing) < len(wecom):
+            raise _problem(f"WeCom needs WECOM_TOKEN, WECOM_AES_KEY and WECOM_CORP_ID; missing {', '.join(missing)}")
+        if self.database_url is not None:
+            # Replicas generating their own would each hash users differently and refuse each other's webhook posts.
+            if self.user_hash_salt is None:
+                raise _problem("USER_HASH_SALT is required with DATABASE_URL: every replica must hash users alike")
+            if self.telegram_bot_token is not None and self.webhook_secret is None:
+                raise _problem("WEBHOOK_SECRET is required with DATABASE_URL: every replica must check the same secret")
+        return self
+
+    @classmethod
+    def variable(cls, field_name: str) -> str:
+        """Return the environment variable a field is read from."""
+        return cls._VARIABLES.get(field_name, field_name.upper())
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Return every field's environment variable, by field name."""
+        return {name: cls.variable(name) for name in cls.model_fields}
+
+    @classmethod
+    def secret_fields(cls) -> tuple[str, ...]:
+        """Return the names of the fields that hold secrets (typed SecretStr, alone, optional or in a tuple)."""
+        return tuple(name for name, info in cls.model_fields.items() if _mentions_secret(info.annotation))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Self:
+        """Read settings from the environment, with a .env file filling in what the environment lacks.
+
+        Raise ConfigError naming every variable that is wrong, one a line, without the value of a secret.
+        """
+        variables: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
+        variables.update(os.environ if environ is None else environ)
+        try:
+            return cls(**_Environment(cls, variables)())
+        except ValidationError as exc:
+            raise ConfigError("\n".join(cls._explain(exc))) from None
+
+    @classmethod
+    def _explain(cls, error: ValidationError) -> Iterator[str]:
+        """Yield one line per problem: ours name the variable already; pydantic's are prefixed with it (without
+        the input, which may be a secret)."""
+        for problem in error.errors(include_input=False, include_url=False):
+            if problem["type"] == "setting":
+                yield problem["msg"]
+            else:
+                where = problem["loc"][0] if problem["loc"] else None
+                name = cls.variable(where) if isinstance(where, str) else "settings"
+                yield f"{name}: {problem['msg']}"
+
+    @property
+    def mode(self) -> Mode:
+        """Return how the assistant talks to Telegram: not at all, by webhook or by long polling."""
+        if self.telegram_bot_token is None:
+            return Mode.API
+        return Mode.WEBHOOK if self.webhook_url else Mode.POLLING
 
     def per_replica(self, per_minute: int) -> int:
         """Return one replica's share of a per-minute limit (each replica counts only what it receives)."""
         return max(1, -(-per_minute // self.replicas))
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
-        """Read settings from the environment, with a .env file filling in what the environment lacks."""
-        env: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
-        env.update(os.environ if environ is None else environ)
-        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
-        if token is not None and (":" not in token or any(c.isspace() for c in token)):
-            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected digits:letters)")
-        secret = _secret(env, "WEBHOOK_SECRET")
-        if secret is not None and (
-            len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)
-        ):
-            raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
-        keys = tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip())
-        if any(len(k) < MIN_SECRET_CHARS for k in keys):
-            raise ConfigError(f"API_KEYS: every key needs at least {MIN_SECRET_CHARS} characters")
-        return cls(
-            telegram_bot_token=token,
-            telegram_base_url=_url(env, "TELEGRAM_BASE_URL"),
-            webhook_url=_url(env, "WEBHOOK_URL"),
-            webhook_secret=secret,
-            host=env.get("HOST", "").strip() or "127.0.0.1",
-            port=_int(env, "PORT", 8080, 1, 65535),
-            api_keys=keys,
-            rate_limit_per_minute=_int(env, "RATE_LIMIT_PER_MINUTE", 60, 1, 100_000),
-            chat_rate_limit_per_minute=_int(env, "CHAT_RATE_LIMIT_PER_MINUTE", 20, 1, 10_000),
-            escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
-            escalation_webhook_secret=_secret(env, "ESCALATION_WEBHOOK_SECRET"),
-            log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
-            log_level=_choice(env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
-            user_hash_salt=_secret(env, "USER_HASH_SALT"),
-            web_allowed_origins=_origins(env, "WEB_ALLOWED_ORIGINS"),
-            **_wechat(env),
-            data_dir=Path(env.get("DATA_DIR", "").strip() or "data"),
-            knowledge_dir=Path(env["KNOWLEDGE_DIR"].strip()) if env.get("KNOWLEDGE_DIR", "").strip() else None,
-            admin_ids=_ids(env, "ADMIN_IDS"),
-            database_url=_database_url(env, token),
-            data_retention_days=_int(env, "DATA_RETENTION_DAYS", 180, 1, 36_500),
-            context_ttl_seconds=_int(env, "CONTEXT_TTL_SECONDS", 600, 10, 86_400),
-            escalate_suggestions=_bool(env, "ESCALATE_SUGGESTIONS", False),
-            escalation_timeout_seconds=_int(env, "ESCALATION_TIMEOUT_SECONDS", 10, 1, 120),
-            replicas=_int(env, "REPLICAS", 1, 1, 1000),
-            admin=_admin(env),
-            admin_session_hours=_int(env, "ADMIN_SESSION_HOURS", 8, 1, 168),
+    def admin_credentials(self) -> AdminCredentials | None:
+        """Return the admin console's credentials in the form it keeps (password hashed anew on each call, some
+        tens of milliseconds), or None when neither ADMIN_PASSWORD nor ADMIN_TOKEN is set: the console is off."""
+        if self.admin_password is None and self.admin_token is None:
+            return None
+        return AdminCredentials.create(
+            password=reveal(self.admin_password), token=reveal(self.admin_token), salt=reveal(self.user_hash_salt)
         )
 
-    def with_webhook_secret(self) -> Settings:
+    def with_webhook_secret(self) -> Self:
         """Return settings with a webhook secret, generating a random one when none was configured."""
-        if self.webhook_secret:
+        if self.webhook_secret is not None:
             return self
-        return replace(self, webhook_secret=secrets.token_urlsafe(32))
+        return self.model_copy(update={"webhook_secret": SecretStr(secrets.token_urlsafe(32))})
+
+    def secrets(self) -> tuple[str, ...]:
+        """Return the value of every secret field (each API key on its own), unordered."""
+        found: list[str] = []
+        for name in self.secret_fields():
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, SecretStr) and item.get_secret_value():
+                    found.append(item.get_secret_value())
+        return tuple(found)
 
     def masked(self) -> dict[str, Any]:
         """Return the settings as a dict safe to print: secrets shown only as set or not."""
+        secret = frozenset(self.secret_fields())
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in SECRET_FIELDS:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in secret:
                 if isinstance(value, tuple):
                     value = f"<{len(value)} set>" if value else None
                 else:
                     value = "<set>" if value else None
-            elif f.name in URL_FIELDS:
+            elif name in URL_FIELDS:
                 value = mask_url(value)
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, frozenset):
                 value = f"<{len(value)} set>" if value else None
-            out[f.name] = value
+            out[name] = value
         return out
 
 
-def engine_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
-    """Return the engine's cache folder: JIEBA_CACHE_DIR, else $XDG_CACHE_HOME/hohhot-assistant, else None (the
-    engine's default). The engine reads no environment; this is where the folder comes from."""
-    env = os.environ if environ is None else environ
-    if env.get("JIEBA_CACHE_DIR"):
-        return Path(env["JIEBA_CACHE_DIR"])
-    if env.get("XDG_CACHE_HOME"):
-        return Path(env["XDG_CACHE_HOME"]) / "hohhot-assistant"
-    return None
+def reveal(secret: SecretStr | None) -> str | None:
+    """Return a secret's value for the one place that uses it, or None when it is unset."""
+    return None if secret is None else secret.get_secret_value()

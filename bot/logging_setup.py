@@ -19,17 +19,9 @@ _NOISY = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "uvicorn.access
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
-    """Return every secret value in settings (token, webhook secrets, salt, API keys), longest first."""
+    """Return every secret value in settings (each SecretStr field, the secret parts of URLs), longest first."""
     values = [
-        settings.telegram_bot_token,
-        settings.webhook_secret,
-        settings.escalation_webhook_secret,
-        settings.user_hash_salt,
-        settings.wechat_token,
-        settings.wechat_aes_key,
-        settings.wecom_token,
-        settings.wecom_aes_key,
-        *settings.api_keys,
+        *settings.secrets(),
         *(
             secret
             for name in sorted(URL_FIELDS)

@@ -13,7 +13,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Settings, engine_cache_dir
+from bot.config import Settings
 from bot.service import Assistant
 from intents import Engine
 from knowledge.loader import KnowledgeBaseError
@@ -47,7 +47,7 @@ class Reloader:
         async with self._lock:
             try:
                 engine = await asyncio.to_thread(
-                    Engine.load, cache_dir=engine_cache_dir(), data_dir=self.settings.knowledge_dir
+                    Engine.load, cache_dir=self.settings.cache_dir, data_dir=self.settings.knowledge_dir
                 )
             except KnowledgeBaseError as exc:
                 logger.error("reload refused: the knowledge base is invalid; the old one keeps serving\n%s", exc)

@@ -8,7 +8,6 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 
@@ -16,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from bot.config import Settings, engine_cache_dir
+from bot.config import Mode, Settings, reveal
 from bot.escalation import Dispatcher
 from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
@@ -36,27 +35,9 @@ KEEP_ALIVE_SECONDS = 5
 """An idle keep-alive connection is closed after this many seconds."""
 
 
-class Mode(StrEnum):
-    """How the server talks to Telegram."""
-
-    API = "api"
-    """No token: the JSON API alone."""
-    WEBHOOK = "webhook"
-    """Token and WEBHOOK_URL: Telegram pushes updates to POST /telegram/webhook."""
-    POLLING = "polling"
-    """Token, no WEBHOOK_URL: long polling beside the API."""
-
-
-def mode_of(settings: Settings) -> Mode:
-    """Return the mode the settings select."""
-    if not settings.telegram_bot_token:
-        return Mode.API
-    return Mode.WEBHOOK if settings.webhook_url else Mode.POLLING
-
-
 def build_app(settings: Settings, engine: Engine) -> Starlette:
     """Build the service, metrics, escalation and, when configured, the Telegram side; return the ASGI app."""
-    salt = settings.user_hash_salt
+    salt = reveal(settings.user_hash_salt)
     if salt is None:
         salt = secrets.token_hex(16)
         logger.info("USER_HASH_SALT is not set: user hashes will change when the server restarts")
@@ -67,7 +48,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         dispatcher = Dispatcher(
             store,
             settings.escalation_webhook_url,
-            secret=settings.escalation_webhook_secret,
+            secret=reveal(settings.escalation_webhook_secret),
             timeout=settings.escalation_timeout_seconds,
             on_result=metrics.escalation,
         )
@@ -93,7 +74,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         if pid_file is not None:
             pid_file.unlink(missing_ok=True)
 
-    mode = mode_of(settings)
+    mode = settings.mode
     if mode is Mode.API:
         return create_app(
             service,
@@ -121,7 +102,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
     if mode is Mode.WEBHOOK:
         # The route and the runner share one Application: updates posted to the route feed its queue.
         assert settings.webhook_secret is not None
-        route = telegram.telegram_webhook_route(application, settings.webhook_secret)
+        route = telegram.telegram_webhook_route(application, settings.webhook_secret.get_secret_value())
 
     async def start_telegram() -> None:
         nonlocal runner, polling_lock
@@ -180,11 +161,11 @@ def _sigterm_as_clean_exit() -> Iterator[None]:
 
 def run(settings: Settings) -> int:
     """Load the engine (failing fast), then serve until SIGINT or SIGTERM; return the exit status."""
-    if mode_of(settings) is Mode.WEBHOOK:
+    if settings.mode is Mode.WEBHOOK:
         settings = settings.with_webhook_secret()  # first: a generated secret must be redacted from logs too
     configure_logging(settings)
     try:
-        engine = Engine.load(cache_dir=engine_cache_dir(), data_dir=settings.knowledge_dir)
+        engine = Engine.load(cache_dir=settings.cache_dir, data_dir=settings.knowledge_dir)
     except KnowledgeBaseError as exc:
         logger.error("cannot start: the knowledge base is invalid (run `python -m bot kb check`)\n%s", exc)
         return EXIT_FAIL
@@ -206,7 +187,7 @@ def run(settings: Settings) -> int:
         "serving on http://%s:%d (%s mode, %d API key(s), escalation %s)",
         settings.host,
         settings.port,
-        mode_of(settings).value,
+        settings.mode.value,
         len(settings.api_keys),
         "on" if settings.escalation_webhook_url else "off",
     )

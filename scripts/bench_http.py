@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    names = {name.upper() for name in Settings.__dataclass_fields__}
+    names = set(Settings.variables().values()) - {"JIEBA_CACHE_DIR"}  # the engine's cache only speeds the start
     env = {k: v for k, v in os.environ.items() if k not in names}  # never a token: API only, no network
     env.update(
         {

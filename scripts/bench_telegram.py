@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import statistics
@@ -33,6 +32,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import telegram_factories as tf  # noqa: E402
 from fake_bot_api import FakeBotApi, serving  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from telegram import Update  # noqa: E402
 
@@ -50,7 +50,7 @@ from bot.telegram import (  # noqa: E402  # noqa: E402
 from intents import Engine  # noqa: E402
 
 TOKEN = "123456789:AAFakeTokenForTheBenchmark-0123456789"
-SECRET = "bench-secret"
+SECRET = "bench-secret-0123456789"
 TUNING = Tuning(overall_max_rate=0, poll_timeout=10)
 
 
@@ -79,10 +79,10 @@ async def running_bot(api: FakeBotApi, service: AskService, mode: str) -> AsyncI
         finally:
             await runner.stop()
         return
-    settings = dataclasses.replace(settings, webhook_secret=SECRET)
+    settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
     application = build_application(settings, service, webhook=True, tuning=TUNING)
     async with serving(Starlette(routes=[telegram_webhook_route(application, SECRET)])) as port:
-        settings = dataclasses.replace(settings, webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+        settings = settings.model_copy(update={"webhook_url": f"http://127.0.0.1:{port}/telegram/webhook"})
         runner = await start_telegram(settings, service, application=application, tuning=TUNING)
         try:
             yield runner

@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakes.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-from bot.config import AdminCredentials, Settings  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.http import create_app  # noqa: E402
 from bot.service import Assistant  # noqa: E402
 from bot.store import Feedback, QuestionRecord, ScoredIntent, Store, Vote, utcnow  # noqa: E402
@@ -116,8 +116,8 @@ def main() -> None:
     data = tempfile.TemporaryDirectory(prefix="screenshot-web-")  # a throwaway store: no real records
     engine = Engine.load()
     asyncio.run(seed(Path(data.name), engine))
-    admin = AdminCredentials.create(password=None, token=ADMIN_SECRET, salt=None)
-    app = create_app(Assistant(engine, store=Store.from_settings(Path(data.name), None)), Settings(admin=admin))
+    settings = Settings(admin_token=ADMIN_SECRET)
+    app = create_app(Assistant(engine, store=Store.from_settings(Path(data.name), None)), settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))

@@ -349,7 +349,7 @@ class DisabledEndpoints:
 
 def admin_routes(api: Api, reloader: Reloader) -> list[BaseRoute]:
     """Return the console's routes (or, without ADMIN_PASSWORD and ADMIN_TOKEN, the note that it is disabled)."""
-    credentials = api.settings.admin
+    credentials = api.settings.admin_credentials()
     if credentials is None:
         off = DisabledEndpoints()
         return [

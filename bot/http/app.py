@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.escalation import Dispatcher
 from bot.http.errors import EXCEPTION_HANDLERS, ApiError, JsonResponse
 from bot.http.limits import MAX_BODY_BYTES
@@ -179,7 +179,7 @@ class Api:
         self.health_checks = HealthChecks(service)
         self.settings = settings
         self.metrics = metrics
-        self.keys = KeyRing(settings.api_keys)
+        self.keys = KeyRing([key.get_secret_value() for key in settings.api_keys])
         self.limiter = RateLimiter(settings.per_replica(settings.rate_limit_per_minute))
         self.openapi = build_openapi(auth=self.keys.enabled, rate_limit_per_minute=settings.rate_limit_per_minute)
 
@@ -308,12 +308,15 @@ def create_app(
     if settings.wechat_token:  # imported only when used
         from bot.wechat.routes import WeChatConfig, wechat_route
 
-        config = WeChatConfig(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key)
+        config = WeChatConfig(
+            settings.wechat_token.get_secret_value(), settings.wechat_app_id, reveal(settings.wechat_aes_key)
+        )
         routes.append(wechat_route(service, config))
     if settings.wecom_token and settings.wecom_corp_id:
         from bot.wechat.routes import WeChatConfig, wechat_route
 
-        config = WeChatConfig(settings.wecom_token, settings.wecom_corp_id, settings.wecom_aes_key, wecom=True)
+        token = settings.wecom_token.get_secret_value()
+        config = WeChatConfig(token, settings.wecom_corp_id, reveal(settings.wecom_aes_key), wecom=True)
         routes.append(wechat_route(service, config, "/wecom"))
 
     upkeep = StoreUpkeep(service, retention_days=settings.data_retention_days)

@@ -276,14 +276,15 @@ def build_application(
     With an inbox, every update is stored before it is acknowledged and marked done once handled
     (bot.telegram.inbox): a repeated update_id is not answered again, and none is lost in a crash.
     """
-    if not settings.telegram_bot_token:
+    if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    token = settings.telegram_bot_token.get_secret_value()
     tuning = tuning or Tuning()
     queue = InboxQueue(inbox, inbox_tuning) if inbox is not None else None
-    protect_logs(settings.telegram_bot_token)
+    protect_logs(token)
     builder = (
         Application.builder()
-        .token(settings.telegram_bot_token)
+        .token(token)
         .rate_limiter(RetryingRateLimiter(tuning))
         .concurrent_updates(ChatOrderedProcessor(tuning.concurrent_updates, queue))
         .read_timeout(tuning.read_timeout)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import InvalidToken
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Mode, Settings
 from bot.service import Assistant
 from bot.telegram.app import (
     ALLOWED_UPDATES,
@@ -26,9 +25,6 @@ from bot.telegram.inbox import InboxQueue, Sweeper
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["polling", "webhook"]
-
-
 STOP_SECONDS = 7.0
 """How long a stop waits for updates being answered; the rest stay in the inbox (Docker kills after 10 s)."""
 
@@ -39,7 +35,8 @@ class TelegramRunner:
 
     application: TelegramApplication
     mode: Mode
-    webhook_secret: str | None = None
+    """Mode.POLLING or Mode.WEBHOOK."""
+    webhook_secret: str | None = field(default=None, repr=False)
     sweeper: Sweeper | None = None
 
     async def stop(self, timeout: float = STOP_SECONDS) -> None:
@@ -107,15 +104,15 @@ async def start_telegram(
     with the same application and secret: pass settings that went through Settings.with_webhook_secret()
     and, when the route already exists, its application.
     """
-    if not settings.telegram_bot_token:
+    mode = settings.mode
+    if mode is Mode.API:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
     kb = service.catalog  # loaded and validated when the engine was built, before we connect
     if not kb.entries:
         raise ConfigError("the knowledge base has no entries")
-    mode: Mode = "webhook" if settings.webhook_url else "polling"
-    if mode == "webhook":
+    if mode is Mode.WEBHOOK:
         settings = settings.with_webhook_secret()
-    app = application or build_application(settings, service, webhook=mode == "webhook", tuning=tuning)
+    app = application or build_application(settings, service, webhook=mode is Mode.WEBHOOK, tuning=tuning)
     tuning = tuning or Tuning()
     sweeper: Sweeper | None = None
     try:
@@ -127,7 +124,7 @@ async def start_telegram(
             sweeper = Sweeper(app.update_queue, app.bot)
             await sweeper.sweep()
             sweeper.start()
-        if mode == "webhook":
+        if mode is Mode.WEBHOOK:
             assert settings.webhook_url is not None and settings.webhook_secret is not None
             if register:
                 await register_webhook(app, settings)
@@ -154,7 +151,8 @@ async def start_telegram(
             await sweeper.stop()
         await _close(app)
         raise
-    return TelegramRunner(application=app, mode=mode, webhook_secret=settings.webhook_secret, sweeper=sweeper)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    return TelegramRunner(application=app, mode=mode, webhook_secret=secret, sweeper=sweeper)
 
 
 async def register_commands(app: TelegramApplication | Bot) -> None:
@@ -169,7 +167,9 @@ async def register_webhook(app: TelegramApplication | Bot, settings: Settings) -
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     bot = app if isinstance(app, Bot) else app.bot
     await bot.set_webhook(
-        url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
+        url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=list(ALLOWED_UPDATES),
     )
 
 
@@ -180,13 +180,14 @@ async def setup_telegram(settings: Settings) -> str:
     DATABASE_URL set they do not, and this runs once instead. The webhook secret must be the replicas' own,
     so it is never generated here.
     """
-    if not settings.telegram_bot_token:
+    if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    if settings.webhook_url and not settings.webhook_secret:
+    if settings.mode is Mode.WEBHOOK and not settings.webhook_secret:
         raise ConfigError("WEBHOOK_SECRET is required with WEBHOOK_URL: every replica must check the same secret")
-    protect_logs(settings.telegram_bot_token)
+    token = settings.telegram_bot_token.get_secret_value()
+    protect_logs(token)
     base_url = settings.telegram_base_url or "https://api.telegram.org/bot"
-    bot = Bot(settings.telegram_bot_token, base_url=base_url)
+    bot = Bot(token, base_url=base_url)
     try:
         await bot.initialize()
         username = bot.username

@@ -14,19 +14,12 @@ from typing import Any, TypeVar
 from fakes.records import fallback_record
 from http_helpers import Running
 
-from bot.config import AdminCredentials
 from bot.store import QuestionRecord, Store, utcnow
 
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery-staple"
 TOKEN = "admin-token-0123456789abcdef"
 SALT = "test-salt-0123456789"
-
-
-def credentials(**overrides: Any) -> AdminCredentials:
-    """Return the test's admin credentials (password and token)."""
-    values: dict[str, Any] = {"password": PASSWORD, "token": TOKEN, "salt": SALT}
-    return AdminCredentials.create(**(values | overrides))
 
 
 def login(server: Running, secret: str = PASSWORD) -> str:

@@ -15,7 +15,7 @@ from fakes.browser import CHROMIUM, CHROMIUM_ARGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 
-from admin_helpers import SALT, credentials
+from admin_helpers import PASSWORD, SALT, TOKEN
 from http_helpers import Running, ServerFactory, client, serve
 
 from bot.config import Settings
@@ -27,12 +27,18 @@ from intents import Engine
 
 @pytest.fixture
 def start_admin(engine: Engine, data_dir: Path, knowledge: Path) -> Iterator[ServerFactory]:
-    """Return a function that starts the real app with the console enabled (unless admin=None is passed) on a
-    SQLite store in the test's folder and an editable knowledge base copy; every server stops after the test."""
+    """Return a function that starts the real app with the console enabled (unless admin_password=None and
+    admin_token=None are passed) on a SQLite store in the test's folder and an editable knowledge base copy; every
+    server stops after the test."""
     with ExitStack() as stack:
 
         def start(*, engine_: Engine | None = None, **settings: Any) -> Running:
-            options: dict[str, Any] = {"admin": credentials(), "knowledge_dir": knowledge, "user_hash_salt": SALT}
+            options: dict[str, Any] = {
+                "admin_password": PASSWORD,
+                "admin_token": TOKEN,
+                "knowledge_dir": knowledge,
+                "user_hash_salt": SALT,
+            }
             service = Assistant(engine_ or engine, store=Store.from_settings(data_dir, None), salt=SALT)
             app = create_app(service, Settings(**(options | settings)))
             url = stack.enter_context(serve(app))

@@ -136,7 +136,7 @@ def test_a_tampered_cookie_is_refused(start_admin: ServerFactory) -> None:
         server.client.cookies.set(COOKIE, forged, path="/admin")
         assert server.client.get("/admin/api/status").status_code == 401, forged
     other = AdminCredentials.create(password="another-password-456", token=None, salt=SALT)
-    assert other.session_key != server.app.state.api.settings.admin.session_key
+    assert other.session_key != server.app.state.api.settings.admin_credentials().session_key
 
 
 def test_an_expired_cookie_is_refused(start_admin: ServerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +182,7 @@ def test_a_post_without_the_csrf_token_or_from_elsewhere_changes_nothing(
 
 
 def test_without_a_password_or_token_the_console_is_disabled(start_admin: ServerFactory, data_dir: Path) -> None:
-    server = start_admin(admin=None)
+    server = start_admin(admin_password=None, admin_token=None)
     seed(data_dir, [record(SECRET_QUESTION)])
     note = server.client.get("/admin", headers=BROWSER)
     assert note.status_code == 200
@@ -203,12 +203,13 @@ def test_secrets_stay_out_of_responses_settings_and_logs(
     settings = Settings.from_env(
         {"ADMIN_PASSWORD": PASSWORD, "ADMIN_TOKEN": TOKEN, "USER_HASH_SALT": SALT}, dotenv=None
     )
-    assert settings.admin is not None and settings.admin.matches(PASSWORD) and settings.admin.matches(TOKEN)
-    assert not settings.admin.matches("wrong") and not settings.admin.matches(PASSWORD + " ")
+    admin = settings.admin_credentials()
+    assert admin is not None and admin.matches(PASSWORD) and admin.matches(TOKEN)
+    assert not admin.matches("wrong") and not admin.matches(PASSWORD + " ")
     shown = f"{settings!r} {settings.masked()}"
     assert PASSWORD not in shown and TOKEN not in shown
-    assert settings.masked()["admin"] == "<set>"
-    server = start_admin(admin=settings.admin)
+    assert settings.masked()["admin_password"] == settings.masked()["admin_token"] == "<set>"
+    server = start_admin(admin_password=settings.admin_password, admin_token=settings.admin_token)
     responses: list[httpx.Response] = []
     responses.append(attempt(server, "wrong-one-here"))
     responses.append(attempt(server, PASSWORD))
@@ -227,14 +228,14 @@ def test_secrets_stay_out_of_responses_settings_and_logs(
 def test_admin_settings_are_checked_and_replicas_share_the_session_key() -> None:
     with pytest.raises(ConfigError, match="ADMIN_PASSWORD is too short"):
         Settings.from_env({"ADMIN_PASSWORD": "short"}, dotenv=None)
-    assert Settings.from_env({}, dotenv=None).admin is None
+    assert Settings.from_env({}, dotenv=None).admin_credentials() is None
     env = {"ADMIN_PASSWORD": PASSWORD, "USER_HASH_SALT": SALT}
-    one, two = Settings.from_env(env, dotenv=None).admin, Settings.from_env(env, dotenv=None).admin
+    one, two = (Settings.from_env(env, dotenv=None).admin_credentials() for _ in range(2))
     assert one is not None and two is not None
     assert one.session_key == two.session_key  # any replica accepts any replica's cookie
     assert one.password_hash != two.password_hash  # each salts its scrypt hash at random
     assert one.password_hash is not None and PASSWORD.encode() not in one.password_hash
-    salted = Settings.from_env({**env, "USER_HASH_SALT": "another-salt-0123456"}, dotenv=None).admin
+    salted = Settings.from_env({**env, "USER_HASH_SALT": "another-salt-0123456"}, dotenv=None).admin_credentials()
     assert salted is not None and salted.session_key != one.session_key
     assert Settings.from_env({**env, "ADMIN_SESSION_HOURS": "2"}, dotenv=None).admin_session_hours == 2
 
@@ -247,5 +248,5 @@ def test_python_m_bot_config_never_prints_the_admin_secrets(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
-    assert shown["admin"] == "<set>" and shown["admin_session_hours"] == 8
+    assert shown["admin_password"] == shown["admin_token"] == "<set>" and shown["admin_session_hours"] == 8
     assert PASSWORD.encode() not in done.stdout + done.stderr and TOKEN.encode() not in done.stdout + done.stderr

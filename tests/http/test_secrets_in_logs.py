@@ -24,7 +24,7 @@ TOKEN = "123456789:AAHfakeTokenForTests_0123456789abcdef"
 API_KEY = "api-key-4d7e1c9a0b2f"
 WEBHOOK_SECRET = "webhook-secret-9f8e7d6c"
 ESCALATION_SECRET = "escalation-secret-1a2b3c4d"
-SALT = "salt-6e5d4c3b2a"
+SALT = "salt-6e5d4c3b2a1f"
 CHAT_ID = 424242424242
 SECRETS = (TOKEN, API_KEY, WEBHOOK_SECRET, ESCALATION_SECRET, SALT)
 

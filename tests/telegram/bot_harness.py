@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from dataclasses import dataclass
 
 from fake_bot_api import FakeBotApi
@@ -72,5 +71,5 @@ class StubEngine:
 
 def make_settings(api: FakeBotApi, **changes: object) -> Settings:
     """Return settings pointing the bot at the fake API."""
-    base = Settings(telegram_bot_token=TOKEN, telegram_base_url=api.base_url, chat_rate_limit_per_minute=20)
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    base = {"telegram_bot_token": TOKEN, "telegram_base_url": api.base_url, "chat_rate_limit_per_minute": 20}
+    return Settings(**(base | changes))

@@ -9,6 +9,7 @@ from typing import cast
 import pytest
 from bot_harness import FAST, SECRET, TOKEN, RunningBot, StubEngine, make_settings
 from fake_bot_api import FakeBotApi, serving
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from bot.service import Assistant
@@ -74,11 +75,11 @@ async def bot(request: pytest.FixtureRequest, api: FakeBotApi, service: Assistan
         finally:
             await runner.stop()
         return
-    settings = dataclasses.replace(settings, webhook_secret=SECRET)
+    settings = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
     application = build_application(settings, service, webhook=True, tuning=options.tuning)
     http = Starlette(routes=[telegram_webhook_route(application, SECRET)])
     async with serving(http) as port:
-        settings = dataclasses.replace(settings, webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+        settings = settings.model_copy(update={"webhook_url": f"http://127.0.0.1:{port}/telegram/webhook"})
         runner = await start_telegram(settings, service, application=application, tuning=options.tuning)
         try:
             yield RunningBot(api, runner, settings, webhook_port=port)

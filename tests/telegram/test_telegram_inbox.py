@@ -4,7 +4,6 @@ updates a dead process left unanswered answered at the next start, a stop leaves
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -60,14 +59,14 @@ def _question(api: FakeBotApi, update_id: int, text: str = "企业开办要几�
 @asynccontextmanager
 async def webhook_bot(api: FakeBotApi, service: Assistant, repo: Store) -> AsyncIterator[tuple[TelegramRunner, str]]:
     """Run the bot in webhook mode with the inbox; yield the runner and the route's URL (posted to directly)."""
-    settings = dataclasses.replace(make_settings(api), webhook_secret=SECRET)
+    settings = make_settings(api, webhook_secret=SECRET)
     application = build_application(settings, service, webhook=True, tuning=FAST, inbox=repo, inbox_tuning=QUICK)
     http = Starlette(routes=[telegram_webhook_route(application, SECRET)])
     async with serving(http) as port:
         url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
         # register=False: nothing pushes; the test posts to the route as Telegram (or a load balancer) would.
         runner = await start_telegram(
-            dataclasses.replace(settings, webhook_url=url),
+            settings.model_copy(update={"webhook_url": url}),
             service,
             application=application,
             tuning=FAST,

@@ -3,7 +3,6 @@ salted user hashes only, never a raw id."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,7 +95,7 @@ async def test_admin_commands_answer_admins_only(api: FakeBotApi, engine: Engine
     await store.open()
     service = Assistant(engine, store=store, salt=SALT)
     admin, stranger = tf.user("管理员", user_id=424242), tf.user("路人")
-    settings = dataclasses.replace(make_settings(api), admin_ids=frozenset({admin["id"]}))
+    settings = make_settings(api, admin_ids=frozenset({admin["id"]}))
     reloader = Reloader(service, settings)
     application = build_application(settings, service, webhook=False, tuning=FAST, reloader=reloader)
     runner = await start_telegram(settings, service, application=application, tuning=FAST)

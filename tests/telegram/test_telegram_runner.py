@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import pytest
@@ -84,7 +83,7 @@ async def test_no_token_is_a_configuration_error(service: Assistant) -> None:
 async def test_a_rejected_token_is_a_configuration_error_that_does_not_quote_it(
     api: FakeBotApi, service: Assistant
 ) -> None:
-    settings = dataclasses.replace(make_settings(api), telegram_bot_token="42:wrong-token")
+    settings = make_settings(api, telegram_bot_token="42:wrong-token")
     with pytest.raises(ConfigError, match="rejected") as raised:
         await start_telegram(settings, service, tuning=FAST)
     assert "wrong-token" not in str(raised.value) and raised.value.__suppress_context__

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -19,9 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_setup_sets_the_webhook_with_its_secret_and_every_menu(api: FakeBotApi) -> None:
-    settings = dataclasses.replace(
-        make_settings(api), webhook_url="https://bot.example.org/telegram/webhook", webhook_secret=SECRET
-    )
+    settings = make_settings(api, webhook_url="https://bot.example.org/telegram/webhook", webhook_secret=SECRET)
     done = await setup_telegram(settings)
     assert api.webhook == {"url": "https://bot.example.org/telegram/webhook", "secret_token": SECRET}
     assert set(api.scoped_commands) == {"default", "all_private_chats", "all_group_chats"}
@@ -36,7 +33,7 @@ async def test_setup_without_a_webhook_url_removes_the_webhook(api: FakeBotApi) 
 
 
 async def test_setup_refuses_to_invent_a_webhook_secret(api: FakeBotApi) -> None:
-    settings = dataclasses.replace(make_settings(api), webhook_url="https://bot.example.org/telegram/webhook")
+    settings = make_settings(api, webhook_url="https://bot.example.org/telegram/webhook")
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET"):
         await setup_telegram(settings)
     assert api.webhook is None and not api.calls

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from fake_wechat import AES_KEY, APP_ID, TOKEN
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, reveal
 from bot.logging_setup import secrets_of
 
 
 def test_wechat_settings_are_read_masked_and_redacted() -> None:
     env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_AES_KEY": AES_KEY}
     settings = Settings.from_env(env, dotenv=None)
-    assert (settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key) == (TOKEN, APP_ID, AES_KEY)
+    wechat = (reveal(settings.wechat_token), settings.wechat_app_id, reveal(settings.wechat_aes_key))
+    assert wechat == (TOKEN, APP_ID, AES_KEY)
     printed = str(settings.masked())
     assert TOKEN not in printed and AES_KEY not in printed and APP_ID in printed
     assert {TOKEN, AES_KEY} <= set(secrets_of(settings))
