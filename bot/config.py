@@ -72,38 +72,54 @@ _SESSION_KEY_LABEL = b"hohhot-assistant admin session key v1"
 
 
 @dataclass(frozen=True, slots=True)
-class AdminCredentials:
-    """The admin console's secrets as the console keeps them: the password only as a salted scrypt hash, the token
-    only as its SHA-256 digest, and the key that signs session cookies. None of it is printed (repr is empty)."""
+class KeptSecret:
+    """A secret kept only as hashes once read (the admin password and token): its SHA-256 digest, and a salted
+    scrypt hash to check a candidate against. The plain text is not kept anywhere; repr shows nothing."""
 
-    password_salt: bytes = field(repr=False)
-    password_hash: bytes | None = field(repr=False)
-    token_digest: bytes | None = field(repr=False)
-    session_key: bytes = field(repr=False)
-    """HMAC of the admin secrets keyed by USER_HASH_SALT: the same on every replica, never the secret itself."""
+    digest: bytes = field(repr=False)
+    salt: bytes = field(repr=False)
+    scrypt_hash: bytes = field(repr=False)
 
     @classmethod
-    def create(cls, *, password: str | None, token: str | None, salt: str | None) -> AdminCredentials:
-        """Return the kept form of the configured password and token (at least one must be given)."""
-        if not password and not token:
+    def of(cls, plain: str) -> KeptSecret:
+        """Return the kept form of a secret."""
+        salt = secrets.token_bytes(16)
+        return cls(hashlib.sha256(plain.encode("utf-8", "surrogatepass")).digest(), salt, _scrypt(plain, salt))
+
+    def matches(self, candidate: bytes) -> bool:
+        """Return True when candidate (UTF-8 bytes) is the secret, compared in constant time."""
+        return hmac.compare_digest(_scrypt_bytes(candidate, self.salt), self.scrypt_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCredentials:
+    """The admin console's secrets as the console keeps them (hashes only) and the key that signs session cookies.
+    None of it is printed (repr is empty)."""
+
+    password: KeptSecret | None = field(repr=False)
+    token: KeptSecret | None = field(repr=False)
+    session_key: bytes = field(repr=False)
+    """HMAC of the admin secrets' digests keyed by USER_HASH_SALT: the same on every replica, never a secret."""
+
+    @classmethod
+    def create(
+        cls, *, password: KeptSecret | str | None, token: KeptSecret | str | None, salt: str | None
+    ) -> AdminCredentials:
+        """Return the credentials of the configured password and token (at least one must be given)."""
+        kept = [KeptSecret.of(p) if isinstance(p, str) else p for p in (password, token)]
+        if kept[0] is None and kept[1] is None:
             raise ValueError("an admin password or token is needed")
-        password_salt = secrets.token_bytes(16)
-        password_hash = _scrypt(password, password_salt) if password else None
-        token_digest = hashlib.sha256(token.encode()).digest() if token else None
-        material = b"".join(
-            hashlib.sha256(part.encode()).digest() if part else b"-" for part in (password, token)
-        )
+        material = b"".join(k.digest if k is not None else b"-" for k in kept)
         key = hmac.new(_SESSION_KEY_LABEL + b":" + (salt or "").encode(), material, hashlib.sha256).digest()
-        return cls(password_salt, password_hash, token_digest, key)
+        return cls(kept[0], kept[1], key)
 
     def matches(self, candidate: str) -> bool:
         """Return True when candidate is the admin password or the admin token (both checked, in constant time)."""
         given = candidate.encode("utf-8", "surrogatepass")
         ok = False
-        if self.password_hash is not None:
-            ok |= hmac.compare_digest(_scrypt_bytes(given, self.password_salt), self.password_hash)
-        if self.token_digest is not None:
-            ok |= hmac.compare_digest(hashlib.sha256(given).digest(), self.token_digest)
+        for kept in (self.password, self.token):
+            if kept is not None:
+                ok |= kept.matches(given)
         return ok
 
 
@@ -193,6 +209,14 @@ def _secret(value: object, info: ValidationInfo) -> object:
     if isinstance(value, str) and len(value.strip()) < MIN_SECRET_CHARS:
         raise _problem(f"{_variable(info)} is too short: use at least {MIN_SECRET_CHARS} characters")
     return value
+
+
+def _kept(value: object, info: ValidationInfo) -> object:
+    """Keep the admin password or token only as hashes, once its length is checked."""
+    if value is None or isinstance(value, KeptSecret):
+        return value
+    plain = _secret(value, info)
+    return None if plain is None or plain == "" else KeptSecret.of(str(plain).strip())
 
 
 def _bot_token(value: object) -> object:
@@ -308,11 +332,13 @@ Secret = Annotated[SecretStr | None, BeforeValidator(_secret)]
 """A secret of at least MIN_SECRET_CHARS characters, or None."""
 Url = Annotated[str | None, BeforeValidator(_url)]
 AesKey = Annotated[SecretStr | None, BeforeValidator(_aes_key)]
+Kept = Annotated[KeptSecret | None, BeforeValidator(_kept)]
+"""A secret (of at least MIN_SECRET_CHARS characters) kept only as hashes once read, or None."""
 
 
 def _mentions_secret(annotation: object) -> bool:
-    """Return True when a field's type is SecretStr, or holds SecretStr (an optional one, a tuple of them)."""
-    if annotation is SecretStr:
+    """Return True when a field's type is SecretStr or KeptSecret, or holds one (an optional one, a tuple)."""
+    if annotation is SecretStr or annotation is KeptSecret:
         return True
     return any(_mentions_secret(arg) for arg in get_args(annotation) if arg is not Ellipsis)
 
@@ -354,7 +380,9 @@ class Settings(BaseSettings):
     used (`.get_secret_value()`), shown by masked() as <set> and redacted from the logs, found by their type.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=False)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", validate_default=False, arbitrary_types_allowed=True
+    )
     _VARIABLES: ClassVar[Mapping[str, str]] = types.MappingProxyType({"cache_dir": "JIEBA_CACHE_DIR"})
     """Fields whose variable is not their name in capitals."""
 
@@ -398,9 +426,9 @@ class Settings(BaseSettings):
     """How many serve processes share the database: per-process rate limits are divided by it."""
     web_allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = ()
     """Sites (scheme://host[:port]) that may embed the chat page and call /web/* besides the server itself."""
-    admin_password: Secret = None
-    admin_token: Secret = None
-    """The admin console's secrets (either enables it); see admin_credentials()."""
+    admin_password: Kept = None
+    admin_token: Kept = None
+    """The admin console's secrets (either enables it), kept only as hashes once read; see admin_credentials()."""
     admin_session_hours: Annotated[int, _whole(1, 168)] = 8
     """How long an admin console session lasts after logging in."""
     cache_dir: Path | None = None
@@ -489,12 +517,12 @@ class Settings(BaseSettings):
         return max(1, -(-per_minute // self.replicas))
 
     def admin_credentials(self) -> AdminCredentials | None:
-        """Return the admin console's credentials in the form it keeps (password hashed anew on each call, some
-        tens of milliseconds), or None when neither ADMIN_PASSWORD nor ADMIN_TOKEN is set: the console is off."""
+        """Return the admin console's credentials (the kept hashes and the session key), or None when neither
+        ADMIN_PASSWORD nor ADMIN_TOKEN is set: the console is off."""
         if self.admin_password is None and self.admin_token is None:
             return None
         return AdminCredentials.create(
-            password=reveal(self.admin_password), token=reveal(self.admin_token), salt=reveal(self.user_hash_salt)
+            password=self.admin_password, token=self.admin_token, salt=reveal(self.user_hash_salt)
         )
 
     def with_webhook_secret(self) -> Self:

@@ -225,6 +225,11 @@ def test_secrets_stay_out_of_responses_settings_and_logs(
     assert PASSWORD not in caplog.text and TOKEN not in caplog.text
 
 
+def _bytes_of(kept: object) -> list[bytes]:
+    """Return every bytes value a kept secret holds (the settings keep the admin password only as these)."""
+    return [getattr(kept, name) for name in getattr(kept, "__slots__", ()) if isinstance(getattr(kept, name), bytes)]
+
+
 def test_admin_settings_are_checked_and_replicas_share_the_session_key() -> None:
     with pytest.raises(ConfigError, match="ADMIN_PASSWORD is too short"):
         Settings.from_env({"ADMIN_PASSWORD": "short"}, dotenv=None)
@@ -233,8 +238,12 @@ def test_admin_settings_are_checked_and_replicas_share_the_session_key() -> None
     one, two = (Settings.from_env(env, dotenv=None).admin_credentials() for _ in range(2))
     assert one is not None and two is not None
     assert one.session_key == two.session_key  # any replica accepts any replica's cookie
-    assert one.password_hash != two.password_hash  # each salts its scrypt hash at random
-    assert one.password_hash is not None and PASSWORD.encode() not in one.password_hash
+    assert one.password is not None and two.password is not None
+    assert one.password.scrypt_hash != two.password.scrypt_hash  # each salts its scrypt hash at random
+    kept = Settings.from_env(env, dotenv=None)
+    held = [getattr(kept, name) for name in Settings.model_fields]
+    assert PASSWORD not in repr(held) and not any(PASSWORD.encode() in bytes(v) for v in _bytes_of(kept.admin_password))
+    assert kept.admin_password is not None and kept.admin_password.matches(PASSWORD.encode())
     salted = Settings.from_env({**env, "USER_HASH_SALT": "another-salt-0123456"}, dotenv=None).admin_credentials()
     assert salted is not None and salted.session_key != one.session_key
     assert Settings.from_env({**env, "ADMIN_SESSION_HOURS": "2"}, dotenv=None).admin_session_hours == 2
