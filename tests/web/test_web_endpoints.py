@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from http_helpers import ServerFactory
@@ -72,6 +73,22 @@ def test_own_page_gets_the_answer_with_bold_figures_and_source(start_server: Ser
     assert data["related"] and all(item["question"] for item in data["related"])
     assert data["id"]  # the record the page's 👍/👎 refer to
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_the_tabs_conversation_id_carries_a_follow_up_and_only_that_tab(start_server: ServerFactory) -> None:
+    server = start_server()
+
+    def ask(question: str, tab: str) -> dict[str, Any]:
+        body = {"question": question, "chat_id": tab}
+        response = server.client.post("/web/ask", json=body, headers=own(server.url))
+        assert response.status_code == 200
+        data: dict[str, Any] = response.json()
+        return data
+
+    assert ask("企业开办要几天", "tab-a")["outcome"] == "answer"
+    follow = ask("旗县呢", "tab-a")  # no question on its own: read against the tab's last answer
+    assert follow["outcome"] == "answer" and "1.5个工作日" in "".join(run["text"] for run in follow["reply"])
+    assert ask("旗县呢", "tab-b")["outcome"] != "answer"  # another tab has no such context
 
 
 def test_unsure_question_gets_chips_that_pick_an_entry(start_server: ServerFactory) -> None:
