@@ -6,13 +6,14 @@ The table lives in `intents/data/asked_kinds.yaml`; loading checks it and names 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.model import AnswerKind
+from knowledge.model import AnswerKind, Fact
 
 ASKED_KINDS_FILE = Path(__file__).resolve().parent / "data" / "asked_kinds.yaml"
 
@@ -30,6 +31,16 @@ class AskedKind:
     satisfied_by: frozenset[AnswerKind]
     missing: str
     """What the reports do not say, as the partial answer names it (所问的办理时长)."""
+    not_by_figures: re.Pattern[str] | None = None
+    """A fact whose figure matches this does not give the kind, whatever its own kind (a change, 同比增加21天,
+    is no total)."""
+
+    def given_by(self, facts: Iterable[Fact]) -> bool:
+        """Return True when one of the facts gives this kind of answer."""
+        return any(
+            f.kind in self.satisfied_by and not (self.not_by_figures and self.not_by_figures.search(f.figure))
+            for f in facts
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +54,10 @@ class AskedKinds:
         return tuple(k for k in self.kinds if k.pattern.search(normalized))
 
     @staticmethod
-    def unmet(asked: tuple[AskedKind, ...], given: frozenset[AnswerKind]) -> tuple[AskedKind, ...]:
-        """Return the asked kinds that none of the given fact kinds satisfies."""
-        return tuple(k for k in asked if not k.satisfied_by & given)
+    def unmet(asked: tuple[AskedKind, ...], facts: Iterable[Fact]) -> tuple[AskedKind, ...]:
+        """Return the asked kinds that none of the facts gives."""
+        kept = tuple(facts)
+        return tuple(k for k in asked if not k.given_by(kept))
 
 
 def _field(path: Path, name: str, entry: dict[str, Any], key: str, kind: type) -> Any:
@@ -67,7 +79,7 @@ def load_asked_kinds(path: Path = ASKED_KINDS_FILE) -> AskedKinds:
     for name, entry in data.items():
         if not isinstance(entry, dict):
             raise AskedKindsError(f"{path}: entry `{name}` must be a mapping")
-        unknown = sorted(set(entry) - {"patterns", "satisfied_by", "missing"})
+        unknown = sorted(set(entry) - {"patterns", "satisfied_by", "missing", "not_by_figures"})
         if unknown:
             raise AskedKindsError(f"{path}: entry `{name}`: unknown field(s) {', '.join(map(str, unknown))}")
         patterns = _field(path, name, entry, "patterns", list)
@@ -83,5 +95,11 @@ def load_asked_kinds(path: Path = ASKED_KINDS_FILE) -> AskedKinds:
         except ValueError as exc:
             raise AskedKindsError(f"{path}: entry `{name}`: `satisfied_by`: {exc}") from exc
         missing = _field(path, name, entry, "missing", str)
-        kinds.append(AskedKind(str(name), pattern, satisfied, missing))
+        excluding = None
+        if "not_by_figures" in entry:
+            try:
+                excluding = re.compile(str(_field(path, name, entry, "not_by_figures", str)))
+            except re.error as exc:
+                raise AskedKindsError(f"{path}: entry `{name}`: `not_by_figures`: {exc}") from exc
+        kinds.append(AskedKind(str(name), pattern, satisfied, missing, excluding))
     return AskedKinds(tuple(kinds))

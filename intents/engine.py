@@ -440,8 +440,7 @@ class Engine:
             lead = best.score - runner_up
             why = "it is a rewording of an example" if sure else f"it leads the runner-up by {lead:.1f}"
             entry = self.kb.entries[best.intent]
-            given = frozenset(fact.kind for fact in entry.facts)
-            unmet = self.asked_kinds.unmet(self.asked_kinds.detect(normalized or normalize(question)), given)
+            unmet = self.asked_kinds.unmet(self.asked_kinds.detect(normalized or normalize(question)), entry.facts)
             if unmet:
                 missing = "、".join(k.missing for k in unmet)
                 kinds = ", ".join(k.name for k in unmet)

@@ -9,7 +9,7 @@ import pytest
 from intents import Engine, Outcome
 from intents.asked import AskedKindsError, load_asked_kinds
 from intents.evaluation import Case, Result
-from knowledge import AnswerKind
+from knowledge import AnswerKind, Fact, Source
 
 
 def test_another_year_gets_the_related_figure_and_says_what_is_missing(engine: Engine) -> None:
@@ -90,6 +90,7 @@ def test_a_partial_counts_as_falling_back_in_the_evaluation(engine: Engine) -> N
         ("duration: {patterns: [多久], satisfied_by: duration, missing: x}", r"`duration`: `satisfied_by` must be"),
         ("duration: {patterns: [多久], satisfied_by: [duration]}", r"`duration`: `missing` must be"),
         ("duration: {patterns: [多久], satisfied_by: [duration], missing: x, extra: 1}", "unknown field"),
+        ("total: {patterns: [一共], satisfied_by: [count], missing: x, not_by_figures: '(增加'}", "`not_by_figures`"),
         ("", "must map"),
         ("a: [", "cannot read"),
     ],
@@ -108,4 +109,25 @@ def test_a_kind_no_fact_gives_is_never_satisfied(tmp_path: Path) -> None:
     kinds = load_asked_kinds(path)
     asked = kinds.detect("为什么要这样")
     assert [k.name for k in asked] == ["reason"]
-    assert kinds.unmet(asked, frozenset(AnswerKind)) == asked
+    every_kind = [_fact(kind, "某个数字") for kind in AnswerKind]
+    assert kinds.unmet(asked, every_kind) == asked
+
+
+def _fact(kind: AnswerKind, figure: str) -> Fact:
+    return Fact(figure=figure, kind=kind, measures="测试", source=SOURCE, at=1)
+
+
+SOURCE = Source(id="test", file="test.txt", title=None, publisher=None, date="2021-06-30", label="测试报道")
+
+
+def test_a_change_is_no_total(engine: Engine) -> None:
+    kinds = load_asked_kinds()
+    asked = kinds.detect("今年沙尘天气一共有多少天")
+    assert "total" in [k.name for k in asked]
+    total = next(k for k in asked if k.name == "total")
+    assert not total.given_by([_fact(AnswerKind.COUNT, "同比增加21天")])  # a change of 21 days: no total
+    assert total.given_by([_fact(AnswerKind.COUNT, "128天")])
+    answer = engine.ask("今年沙尘天气一共有多少天")
+    assert answer.outcome is Outcome.PARTIAL and answer.text.startswith("报道没有给出所问的总数")
+    assert "21天" in answer.text  # the change the report does give, cited
+    assert engine.ask("自治区营商环境评价一共有多少项指标").outcome is not Outcome.PARTIAL  # 20项 is a total
