@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -24,7 +22,8 @@ from bot.admin.console import GROUP, PROPOSAL, Console
 from bot.admin.session import COOKIE, COOKIE_PATH, CSRF_HEADER, Session, Sessions
 from bot.config import AdminCredentials
 from bot.http.app import read_body
-from bot.http.errors import ApiError, JsonResponse
+from bot.http.assets import load_assets
+from bot.http.errors import ApiError, JsonResponse, rate_limited
 from bot.http.limits import MAX_QUESTION_CHARS
 from bot.http.wire import json_object
 from bot.ratelimit import RateLimiter
@@ -42,12 +41,6 @@ MAX_ACCEPTED_QUESTIONS = 20
 DAY_CHOICES = (1, 7, 30, 90, 180)
 LOGIN_PATH = "/admin/login"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 PUBLIC_ASSETS = frozenset({"login.js", "style.css", "icon.svg"})
 """What the login page needs; every other asset is served to a session only."""
 ASSETS = frozenset({*PUBLIC_ASSETS, "admin.js", "vendor/chart.umd.min.js"})
@@ -60,23 +53,6 @@ def is_admin_path(path: str) -> bool:
     """Return True for the console's paths: for browsers, described in docs/curation.md, not in the OpenAPI
     document."""
     return path == "/admin" or path.startswith("/admin/")
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """One file of the console, read once from the package."""
-
-    body: bytes
-    content_type: str
-
-
-def _load_assets() -> dict[str, Asset]:
-    folder = files("bot.admin") / "static"
-    out: dict[str, Asset] = {}
-    for name in (*ASSETS, *PAGES):
-        suffix = name[name.rfind(".") :]
-        out[name] = Asset((folder / name).read_bytes(), _TYPES[suffix])
-    return out
 
 
 SECURITY_HEADERS = {
@@ -136,7 +112,7 @@ class AdminEndpoints:
         self.console = Console(api.service, api.settings, reloader)
         self.sessions = Sessions(credentials.session_key, max_age_seconds=api.settings.admin_session_hours * 3600)
         self.logins = RateLimiter(api.settings.per_replica(LOGIN_ATTEMPTS_PER_MINUTE))
-        self.assets = _load_assets()
+        self.assets = load_assets("bot.admin", (*ASSETS, *PAGES))
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -187,12 +163,7 @@ class AdminEndpoints:
         address = request.client.host if request.client else "unknown"
         decision = self.logins.hit(f"admin-login:{address}")
         if not decision.allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"登录尝试过于频繁，请 {decision.retry_after} 秒后再试。",
-                {"Retry-After": str(decision.retry_after)},
-            )
+            raise rate_limited("登录尝试过于频繁", decision.retry_after)
         data = await self._body(request, '例如 {"secret": "<管理密码或令牌>"}')
         secret = data.get("secret")
         if not isinstance(secret, str) or not secret or len(secret) > MAX_SECRET_CHARS:
@@ -330,7 +301,7 @@ class DisabledEndpoints:
     """/admin when no admin secret is configured: a note saying how to enable the console, and no data."""
 
     def __init__(self) -> None:
-        self.assets = _load_assets()
+        self.assets = load_assets("bot.admin", (*ASSETS, *PAGES))
 
     async def note(self, request: Request) -> Response:
         """GET /admin (and anything under it): the console is disabled."""

@@ -26,6 +26,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def rate_limited(what: str, retry_after: int, headers: Mapping[str, str] | None = None) -> ApiError:
+    """Return the 429 refusal of a rate limit: what was too frequent (in Chinese), and when to try again."""
+    return ApiError(
+        429,
+        "rate_limited",
+        f"{what}，请 {retry_after} 秒后再试。",
+        {"Retry-After": str(retry_after), **(headers or {})},
+    )
+
+
 class JsonResponse(Response):
     """A JSON response in UTF-8 that never fails to render (stray surrogates are escaped, not fatal)."""
 

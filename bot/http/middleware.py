@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.http.errors import ApiError
+from bot.http.errors import ApiError, rate_limited
 from bot.ratelimit import RateLimiter
 
 AUTH_REALM = "hohhot-assistant"
@@ -137,12 +137,7 @@ class ApiGuard:
         bucket = f"key:{key_index}" if key_index is not None else client_bucket(request)
         decision = self.limiter.hit(bucket)
         if not decision.allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"请求过于频繁，请 {decision.retry_after} 秒后再试。",
-                {"Retry-After": str(decision.retry_after)},
-            )
+            raise rate_limited("请求过于频繁", decision.retry_after)
         if self.keys.enabled and key_index is None:
             given = request.headers.get("authorization") is not None
             challenge = f'Bearer realm="{AUTH_REALM}"' + (', error="invalid_token"' if given else "")

@@ -9,8 +9,6 @@ and CORS, by one middleware on the page's calls (`PageGuard`), not by each handl
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -22,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.app import read_body
-from bot.http.errors import ApiError, JsonResponse
+from bot.http.assets import load_assets
+from bot.http.errors import ApiError, JsonResponse, rate_limited
 from bot.http.limits import MAX_CHAT_ID_CHARS
 from bot.http.middleware import client_bucket
 from bot.http.wire import json_object, parse_ask, parse_feedback
@@ -38,26 +37,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "web"
 MAX_INTENT_CHARS = 128
 PREFLIGHT_MAX_AGE = "600"
-_STATIC = {
-    "app.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-    "widget.js": "text/javascript; charset=utf-8",
-    "index.html": "text/html; charset=utf-8",
-    "icon.svg": "image/svg+xml",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """One file of the page, read once from the package."""
-
-    body: bytes
-    content_type: str
-
-
-def _load_assets() -> dict[str, Asset]:
-    folder = files("bot.web") / "static"
-    return {name: Asset((folder / name).read_bytes(), kind) for name, kind in _STATIC.items()}
+_STATIC = ("app.js", "style.css", "widget.js", "index.html", "icon.svg")
 
 
 def security_headers(allowed_origins: tuple[str, ...]) -> dict[str, str]:
@@ -95,7 +75,7 @@ class WebEndpoints:
         self.api = api
         self.allowed = frozenset(api.settings.web_allowed_origins)
         self.headers = security_headers(api.settings.web_allowed_origins)
-        self.assets = _load_assets()
+        self.assets = load_assets("bot.web", _STATIC)
 
     def _asset(self, name: str, *, cache: bool = True) -> Response:
         asset = self.assets[name]
@@ -137,12 +117,7 @@ class WebEndpoints:
         """Rate-limit per client address exactly like unauthenticated API calls (same limiter, same bucket)."""
         decision = self.api.limiter.hit(client_bucket(request))
         if not decision.allowed:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"提问太频繁了，请 {decision.retry_after} 秒后再试。",
-                {"Retry-After": str(decision.retry_after), **cors},
-            )
+            raise rate_limited("提问太频繁了", decision.retry_after, cors)
 
     def preflight(self, cors: dict[str, str]) -> Response:
         """Answer OPTIONS: let allowed sites post JSON (the origin rule has refused everyone else)."""
