@@ -3,7 +3,6 @@ SQLite store and an editable copy of the knowledge base; headless Debian Chromiu
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.browser import CHROMIUM, CHROMIUM_ARGS
+from fakes.browser import chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 
@@ -50,17 +49,9 @@ def start_admin(engine: Engine, data_dir: Path, knowledge: Path) -> Iterator[Ser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Return headless Chromium driven by Playwright, or skip when no browser can be had (module-scoped, see
-    tests/web/conftest.py)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """Return headless Chromium for the module's browser tests (see fakes.browser.chromium)."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -14,3 +21,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 """No network of its own, no sandbox (root in CI), no GPU."""
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Yield headless Chromium driven by Playwright's sync API, or skip the test when no browser can be had.
+
+    For module-scoped fixtures: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break every asyncio test after it; it closes when the module's browser tests end."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.browser import CHROMIUM, CHROMIUM_ARGS
+from fakes.browser import chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 
@@ -56,19 +55,9 @@ def site(engine: Engine, site_data: Path) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Return headless Chromium driven by Playwright, or skip when no browser can be had.
-
-    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is open, which
-    would break every asyncio test after it; it closes when the browser tests' module ends."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium chromium-driver)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """Return headless Chromium for the module's browser tests (see fakes.browser.chromium)."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
