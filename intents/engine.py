@@ -332,9 +332,7 @@ class Engine:
             best = next(c for c in near[:2] if c.intent == last.id)  # a tie: the entry already being discussed
         return self.answer_entry(best.intent, question=cleaned, score=best.score)
 
-    def _ask(
-        self, cleaned: str, analysis: Analysis, *, clauses: bool = True
-    ) -> tuple[Answer, str, list[Candidate]]:
+    def _ask(self, cleaned: str, analysis: Analysis) -> tuple[Answer, str, list[Candidate]]:
         """Return the answer, the reason for the decision and the ranked candidates.
 
         A question left unanswered whole is tried again on its last clauses ("我是做餐饮的，想开个店，到底要几天"):
@@ -342,7 +340,7 @@ class Engine:
         naming a place, year or period are never dropped; only an answer counts; the question as asked stays the
         answer's question."""
         answer, reason, candidates = self._ask_whole(cleaned, analysis)
-        if not clauses or answer.outcome not in (Outcome.FALLBACK, Outcome.SUGGEST):
+        if answer.outcome not in (Outcome.FALLBACK, Outcome.SUGGEST):
             return answer, reason, candidates
         parts = [p for p in CLAUSE_BREAK.split(cleaned) if p.strip()]
         # The last two clauses, then three, … never the whole again, and a few tries at most (a message of a

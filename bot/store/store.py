@@ -7,6 +7,7 @@ for several replicas). One schema and one code path; Alembic migrations run when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -229,11 +230,8 @@ class Store:
         """Open a write transaction. On SQLite, this process's writers take turns here first: SQLite has one
         writer at a time and holds its lock across the event loop's hops between statements, so under load a
         writer left to SQLite's busy timeout could fail (an acknowledged Telegram update went unstored that way)."""
-        if self.dialect != "sqlite":
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
+        turn = self._write_lock if self._fast.dialect == "sqlite" else contextlib.nullcontext()
+        async with turn, self.engine.begin() as conn:
             yield conn
 
     @property
