@@ -234,6 +234,16 @@ class Assistant:
         """Return how many entries the knowledge base holds."""
         return len(self._engine.kb.entries)
 
+    def knowledge_base_status(self) -> dict[str, Any]:
+        """Return the knowledge base now serving, as /healthz and the admin console show it: its topics, entries,
+        version and when it was loaded (UTC)."""
+        return {
+            "topics": len(self.topics()),
+            "entries": self.entry_count,
+            "version": self.kb_version,
+            "loaded_at": self.loaded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+
     def hotline_answer(self) -> Answer:
         """Return the 12345 guidance (not recorded): the fallback's advice without its apology, same facts."""
         fallback = self._engine.kb.fallback

@@ -66,14 +66,7 @@ class Console:
 
     def status(self) -> dict[str, Any]:
         """Return the knowledge base now serving: version, entries, when it was loaded."""
-        service = self.service
-        return {
-            "version": service.kb_version,
-            "entries": service.entry_count,
-            "topics": len(service.topics()),
-            "loaded_at": service.loaded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "store": service.store is not None,
-        }
+        return {**self.service.knowledge_base_status(), "store": self.service.store is not None}
 
     async def dashboard(self, days: int) -> dict[str, Any]:
         """Return the dashboard's figures of the last days (from the store, through the façade's report)."""

@@ -234,13 +234,7 @@ class Api:
         body = {
             "status": status,
             "checks": checks,
-            "knowledge_base": {
-                "loaded": True,
-                "topics": len(self.service.topics()),
-                "entries": self.service.entry_count,
-                "version": self.service.kb_version,
-                "loaded_at": self.service.loaded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            },
+            "knowledge_base": {"loaded": True, **self.service.knowledge_base_status()},
         }
         return JsonResponse(body, status_code=503 if status == "failing" else 200)
 
