@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,6 +24,7 @@ from bot.http.app import read_body
 from bot.http.assets import load_assets
 from bot.http.errors import ApiError, JsonResponse, rate_limited
 from bot.http.limits import MAX_QUESTION_CHARS
+from bot.http.middleware import from_this_server, request_origin
 from bot.http.wire import json_object
 from bot.ratelimit import RateLimiter
 
@@ -80,9 +80,7 @@ def is_navigation(request: Request) -> bool:
 
 def same_origin(request: Request) -> None:
     """Refuse (403) a state-changing request that does not come from this server's own pages."""
-    origin = (request.headers.get("origin") or "").strip().lower()
-    host = (request.headers.get("host") or "").strip().lower()
-    if not origin or not host or urlsplit(origin).netloc != host:
+    if not from_this_server(request, request_origin(request)):
         raise ApiError(403, "origin_not_allowed", "只接受本站管理页面发出的请求。")
 
 

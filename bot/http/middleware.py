@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from prometheus_client import Counter
 from starlette.requests import Request
@@ -104,6 +105,17 @@ class KeyRing:
             if hmac.compare_digest(digest, candidate):
                 found = index
         return found
+
+
+def request_origin(request: Request) -> str:
+    """Return the request's Origin header, normalised (lower case, no trailing slash); empty when absent."""
+    return (request.headers.get("origin") or "").strip().rstrip("/").lower()
+
+
+def from_this_server(request: Request, origin: str) -> bool:
+    """Return True when origin is this server itself (its host and port are the request's Host)."""
+    host = (request.headers.get("host") or "").strip().lower()
+    return bool(origin and host and urlsplit(origin).netloc == host)
 
 
 def client_bucket(request: Request) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -23,7 +22,7 @@ from bot.http.app import read_body
 from bot.http.assets import load_assets
 from bot.http.errors import ApiError, JsonResponse, rate_limited
 from bot.http.limits import MAX_CHAT_ID_CHARS
-from bot.http.middleware import client_bucket
+from bot.http.middleware import client_bucket, from_this_server, request_origin
 from bot.http.wire import json_object, parse_ask, parse_feedback
 from bot.service import Asker
 from bot.store import Vote
@@ -101,9 +100,8 @@ class WebEndpoints:
 
     def origin(self, request: Request) -> str:
         """Return the caller's Origin when it is this server or an allowed site; raise 403 otherwise."""
-        origin = (request.headers.get("origin") or "").strip().rstrip("/").lower()
-        host = (request.headers.get("host") or "").strip().lower()
-        if origin and (origin in self.allowed or (host and urlsplit(origin).netloc == host)):
+        origin = request_origin(request)
+        if origin and (origin in self.allowed or from_this_server(request, origin)):
             return origin
         raise ApiError(403, "origin_not_allowed", "这个接口只接受本站页面或允许嵌入的网站发出的请求。")
 
