@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.loader import YAML_LOADER
 from knowledge.model import AnswerKind, Fact
 
 ASKED_KINDS_FILE = Path(__file__).resolve().parent / "data" / "asked_kinds.yaml"
@@ -70,7 +71,7 @@ def _field(path: Path, name: str, entry: dict[str, Any], key: str, kind: type) -
 def load_asked_kinds(path: Path = ASKED_KINDS_FILE) -> AskedKinds:
     """Read and check the table; AskedKindsError names the file, entry and field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AskedKindsError(f"{path}: cannot read ({exc})") from exc
     if not isinstance(data, dict) or not data:

@@ -14,6 +14,7 @@ import yaml
 
 from intents._jieba import jieba
 from intents.cache import Cache, default_folder, expect, fingerprint
+from knowledge.loader import YAML_LOADER
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +126,7 @@ class Lexicon:
         fixed_files = [data_dir / n for n in names]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
         _initialize(tokenizer, (data_dir / "base_dict.txt").read_bytes(), cache or Cache(default_folder()))
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=loader)
+        raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
             canonical = str(canonical)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from knowledge.loader import DATA_DIR as KNOWLEDGE_DIR
+from knowledge.loader import YAML_LOADER
 
 SMALLTALK_FILE = KNOWLEDGE_DIR / "smalltalk.yaml"
 
@@ -61,7 +62,7 @@ def _mapping(value: Any, where: str) -> dict[Any, Any]:
 def load_smalltalk(path: Path = SMALLTALK_FILE) -> SmallTalk:
     """Read and check smalltalk.yaml; SmallTalkError names the file, kind and field."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SmallTalkError(f"{path}: cannot read ({exc})") from exc
     data = _mapping(data, f"{path}")

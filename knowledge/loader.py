@@ -36,7 +36,7 @@ _KINDS = ", ".join(k.value for k in AnswerKind)
 _FACT_FIELDS = {"figure", "kind", "measures", "as_of", "source", "at"}
 
 # The C loader is several times faster; fall back where PyYAML was built without libyaml.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def _read_yaml(path: Path, errors: _Collector) -> Any:
         errors.add(path.name, None, None, f"cannot read file: {exc}")
         return None
     try:
-        data = yaml.load(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
