@@ -418,6 +418,9 @@ class Settings(BaseSettings):
     data_retention_days: Annotated[int, _whole(1, 36_500)] = 180
     context_ttl_seconds: Annotated[int, _whole(10, 86_400)] = 600
     """How long a conversation's choices stay answerable by number."""
+    inbox_lease_seconds: Annotated[int, _whole(2, 600)] = 20
+    """How long a Telegram update taken by one process is left to it: after a crash, what it held is answered by
+    another replica (or the restarted process) this long after it was taken."""
     escalation_timeout_seconds: Annotated[int, _whole(1, 120)] = 10
     """How long one delivery attempt to the escalation webhook may take."""
     escalate_suggestions: Annotated[bool, BeforeValidator(_bool)] = False

@@ -97,7 +97,12 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
         assert settings.webhook_secret is not None
     # Every update goes through the store's inbox: stored before it is acknowledged, answered once.
     application = telegram.build_application(
-        settings, service, webhook=mode is Mode.WEBHOOK, inbox=store, reloader=reloader
+        settings,
+        service,
+        webhook=mode is Mode.WEBHOOK,
+        inbox=store,
+        inbox_tuning=telegram.InboxTuning(lease_seconds=settings.inbox_lease_seconds),
+        reloader=reloader,
     )
     if mode is Mode.WEBHOOK:
         # The route and the runner share one Application: updates posted to the route feed its queue.

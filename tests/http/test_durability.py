@@ -132,7 +132,8 @@ def _webhook_env(fake: FakeTelegram, extra: dict[str, str]) -> dict[str, str]:
 def test_telegram_updates_acknowledged_before_a_kill_9_are_answered_after_restart(
     start_serve: Any, fake_telegram: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    env = _webhook_env(fake_telegram, _store_env("sqlite", tmp_path, request))
+    # The killed process's leases lapse 3 s after it took the updates (20 s by default).
+    env = {**_webhook_env(fake_telegram, _store_env("sqlite", tmp_path, request)), "INBOX_LEASE_SECONDS": "3"}
     fake_telegram.send_delay = 30.0  # Telegram stalls: the bot cannot answer before it is killed
     first = start_serve(**env)
     chats = [7_000_000 + i for i in range(100)]
