@@ -114,21 +114,21 @@ def test_a_slow_webhook_never_blocks_the_reply(receiver_factory: ReceiverFactory
     assert time.perf_counter() - started < 0.8
 
 
-async def test_five_thousand_fallbacks_with_a_slow_receiver_are_all_delivered_once(
+async def test_a_thousand_fallbacks_with_a_slow_receiver_are_all_delivered_once(
     store: Store, engine: Engine, receiver_factory: ReceiverFactory
 ) -> None:
     receiver = receiver_factory(delay=0.005)
-    await _queue(store, engine, 5000)  # nothing is dropped while the receiver lags: the outbox holds them all
+    await _queue(store, engine, 1000)  # nothing is dropped while the receiver lags: the outbox holds them all (some sixty claims)
     results: list[str] = []
     dispatcher = _dispatcher(store, receiver.url, results)
     await dispatcher.start()
     try:
-        await _until(lambda: len(receiver.accepted) == 5000, timeout=120)
+        await _until(lambda: len(receiver.accepted) == 1000, timeout=120)
     finally:
         await dispatcher.stop()
     keys = Counter(h[IDEMPOTENCY_HEADER.lower()] for h, _ in receiver.accepted)
-    assert len(keys) == 5000 and max(keys.values()) == 1
-    assert (await store.outbox_counts()) == {"delivered": 5000}
+    assert len(keys) == 1000 and max(keys.values()) == 1
+    assert (await store.outbox_counts()) == {"delivered": 1000}
 
 
 async def test_refusals_retries_and_dead_items(store: Store, receiver_factory: ReceiverFactory) -> None:

@@ -137,13 +137,13 @@ async def test_a_failure_in_the_bot_gets_a_short_apology_and_no_stack_trace(
     assert errors and errors[0].exc_info is not None
 
 
-async def test_a_thousand_questions_with_one_call_in_ten_failing_are_each_answered_once(
+async def test_four_hundred_questions_with_one_call_in_ten_failing_are_each_answered_once(
     bot: RunningBot, engine: Engine
 ) -> None:
     api = bot.api
     await bot.idle()
     questions = itertools.cycle([q for e in engine.kb.entries.values() for q in e.questions[:2]])
-    chats = [tf.private_chat(tf.user(f"用户{i}")) for i in range(100)]
+    chats = [tf.private_chat(tf.user(f"用户{i}")) for i in range(40)]
     asked: dict[int, list[str]] = {c["id"]: [] for c in chats}
     api.faults.randomly(0.10, [Fault("429", retry_after=0.1), Fault("500")])
     for _ in range(10):
@@ -151,10 +151,10 @@ async def test_a_thousand_questions_with_one_call_in_ten_failing_are_each_answer
             question = next(questions)
             asked[chat["id"]].append(question)
             await api.send(chat, {"id": chat["id"], "is_bot": False, "first_name": chat["first_name"]}, question)
-    await api.wait_for(lambda: len(api.sent) >= 1000, timeout=90)
+    await api.wait_for(lambda: len(api.sent) >= 400, timeout=90)
     await bot.idle()
     failed = sum(1 for method, _ in api.faults.injected if method != "getUpdates")
-    assert failed >= 50, "about one Bot API call in ten should have failed"
+    assert failed >= 20, "about one Bot API call in ten should have failed"  # about 40 expected
     for chat in chats:
         # Each chat sees exactly its ten answers, in the order it asked.
         expected = [engine.ask(q).reply for q in asked[chat["id"]]]
