@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,40 +45,61 @@ def _read_words(path: Path) -> list[str]:
     return words
 
 
-def _prefix_dict_validator(dictionary: bytes) -> Callable[[Any], tuple[dict[str, int], int]]:
-    """Return a check that a cached prefix dictionary was built from this dictionary file."""
+def _prefix_dict_validator(
+    dictionary: bytes, classes: bytes
+) -> Callable[[Any], tuple[dict[str, int], int, dict[str, str]]]:
+    """Return a check that a cached prefix dictionary was built from these dictionary and word class files."""
     entries = dictionary.count(b"\n")
     samples = [line.split()[0] for line in dictionary.decode("utf-8").splitlines()[:: max(1, entries // 64)] if line]
+    class_entries = sum(1 for line in classes.splitlines() if line and not line.startswith(b"#"))
 
-    def validate(value: Any) -> tuple[dict[str, int], int]:
-        expect(isinstance(value, tuple) and len(value) == 2, "not a (frequencies, total) pair")
-        freq, total = value
-        expect(isinstance(freq, dict) and isinstance(total, int), "wrongly typed")
+    def validate(value: Any) -> tuple[dict[str, int], int, dict[str, str]]:
+        expect(isinstance(value, tuple) and len(value) == 3, "not a (frequencies, total, classes) triple")
+        freq, total, word_classes = value
+        expect(isinstance(freq, dict) and isinstance(total, int) and isinstance(word_classes, dict), "wrongly typed")
         expect(total > 0 and len(freq) >= entries, f"{len(freq)} prefixes for {entries} dictionary words")
         expect(all(isinstance(freq.get(word), int) for word in samples), "dictionary words are missing")
-        return freq, total
+        expect(len(word_classes) == class_entries, f"{len(word_classes)} word classes for {class_entries} lines")
+        return freq, total, word_classes
 
     return validate
 
 
-def _initialize(tokenizer: jieba.Tokenizer, dictionary: bytes, cache: Cache) -> None:
+def _compact(freq: dict[str, int], classes_text: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Return the prefix dictionary with one int object per distinct frequency, and the word classes keyed by
+    the dictionary's own key objects: marshal keeps the sharing, which saves a few MiB in every process."""
+    ints: dict[int, int] = {}
+    shared = {word: ints.setdefault(n, n) for word, n in freq.items()}
+    keys = {word: word for word in shared}
+    classes: dict[str, str] = {}
+    for line in classes_text.splitlines():
+        if line and not line.startswith("#"):
+            word, cls = line.split(" ", 1)
+            classes[keys.get(word, word)] = sys.intern(cls)
+    return shared, classes
+
+
+def _initialize(tokenizer: jieba.Tokenizer, dictionary: bytes, classes: bytes, cache: Cache) -> dict[str, str]:
     """Give the tokenizer its prefix dictionary, from the cache when a valid one is there (jieba's own cache
-    trusts any file it can unmarshal, and logs a traceback when it cannot write one)."""
-    name = "jieba-" + fingerprint(jieba.__version__, dictionary) + ".cache"
-    cached = cache.load(name, _prefix_dict_validator(dictionary))
+    trusts any file it can unmarshal, and logs a traceback when it cannot write one); return the word classes."""
+    name = "jieba-" + fingerprint(jieba.__version__, dictionary, classes) + ".cache"
     # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        cached = cache.load(name, _prefix_dict_validator(dictionary, classes))
         if cached is None:
             with tokenizer.get_dict_file() as f:
-                cached = tokenizer.gen_pfdict(f)
+                freq, total = tokenizer.gen_pfdict(f)
+            freq, word_classes = _compact(freq, classes.decode("utf-8"))
+            cached = (freq, total, word_classes)
             cache.store(name, cached)
     finally:
         if gc_was_enabled:
             gc.enable()
-    tokenizer.FREQ, tokenizer.total = cached
+    tokenizer.FREQ, tokenizer.total, word_classes = cached
     tokenizer.initialized = True
+    return word_classes
 
 
 @dataclass(slots=True)
@@ -125,7 +147,12 @@ class Lexicon:
         )
         fixed_files = [data_dir / n for n in names]
         tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
-        _initialize(tokenizer, (data_dir / "base_dict.txt").read_bytes(), cache or Cache(default_folder()))
+        word_classes = _initialize(
+            tokenizer,
+            (data_dir / "base_dict.txt").read_bytes(),
+            (data_dir / "word_classes.txt").read_bytes(),
+            cache or Cache(default_folder()),
+        )
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
@@ -165,7 +192,7 @@ class Lexicon:
             phrase_pinyin=phrase_pinyin,
             detail_words=details,
             list_words=list_words,
-            word_classes=dict(line.split(" ", 1) for line in _lines(data_dir / "word_classes.txt")),
+            word_classes=word_classes,
             fingerprint=fingerprint(
                 *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
             ),
