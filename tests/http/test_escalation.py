@@ -118,7 +118,8 @@ async def test_a_thousand_fallbacks_with_a_slow_receiver_are_all_delivered_once(
     store: Store, engine: Engine, receiver_factory: ReceiverFactory
 ) -> None:
     receiver = receiver_factory(delay=0.005)
-    await _queue(store, engine, 1000)  # nothing is dropped while the receiver lags: the outbox holds them all (some sixty claims)
+    # Nothing is dropped while the receiver lags: the outbox holds them all (some sixty claims of 16).
+    await _queue(store, engine, 1000)
     results: list[str] = []
     dispatcher = _dispatcher(store, receiver.url, results)
     await dispatcher.start()
