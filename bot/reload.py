@@ -1,7 +1,10 @@
 """Live reload: reread the knowledge base, validate it, build the new engine beside the old one, swap it in.
 
 An invalid knowledge base is refused with its errors and the old one keeps serving; questions in flight finish
-on the engine they started with. Triggered by SIGHUP, Telegram's /reload (admins) or `python -m bot kb reload`.
+on the engine they started with. Triggered by SIGHUP, Telegram's /reload (admins), the admin console or
+`python -m bot kb reload`. With several replicas on one PostgreSQL, a replica that reloaded tells the others
+(LISTEN/NOTIFY) and each rereads its own KNOWLEDGE_DIR: with that folder shared, every replica serves what the
+curators accepted on any one.
 """
 
 from __future__ import annotations
@@ -10,16 +13,21 @@ import asyncio
 import logging
 import os
 import signal
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
 from bot.service import Assistant
+from bot.store import Store
 from intents import Engine
 from knowledge.loader import KnowledgeBaseError
 
 logger = logging.getLogger(__name__)
 
+RELOAD_CHANNEL = "hohhot_assistant_reload"
+"""The PostgreSQL notification channel on which a replica that reloaded tells the others."""
 PID_FILE = "serve.pid"
 """Under DATA_DIR: the running server's process id, for `python -m bot kb reload`."""
 
@@ -41,9 +49,12 @@ class Reloader:
         self.service = service
         self.settings = settings
         self._lock = asyncio.Lock()
+        self.on_reloaded: Callable[[], Awaitable[None]] | None = None
+        """Called after each reload this process was asked for (not one it was told of): see ReplicaReloads."""
 
-    async def reload(self) -> ReloadResult:
-        """Load, validate and swap in the knowledge base; keep the old one on any error."""
+    async def reload(self, *, tell_others: bool = True) -> ReloadResult:
+        """Load, validate and swap in the knowledge base; keep the old one on any error. With tell_others, the
+        other replicas reload too once this one has."""
         async with self._lock:
             try:
                 engine = await asyncio.to_thread(
@@ -63,11 +74,59 @@ class Reloader:
                 self.service.kb_version,
                 self.service.entry_count,
             )
-            return ReloadResult(True, self.service.kb_version, self.service.entry_count)
+            result = ReloadResult(True, self.service.kb_version, self.service.entry_count)
+        if tell_others and self.on_reloaded is not None:
+            try:
+                await self.on_reloaded()
+            except Exception as exc:
+                logger.warning("reload: could not tell the other replicas (%s); they serve the old base", exc)
+        return result
 
     def on_sighup(self) -> None:
         """Reload in the background (a SIGHUP handler)."""
         asyncio.get_running_loop().create_task(self.reload())
+
+
+class ReplicaReloads:
+    """Replicas on one PostgreSQL reload together: the one that reloaded says so on RELOAD_CHANNEL, and every other
+    one rereads its KNOWLEDGE_DIR when it hears it (an invalid base is refused there as anywhere)."""
+
+    def __init__(self, reloader: Reloader, store: Store) -> None:
+        self.reloader = reloader
+        self.store = store
+        self._me = uuid.uuid4().hex  # a replica hears its own notices too
+        self._stop: Callable[[], Awaitable[None]] | None = None
+        self._pending: set[asyncio.Task[ReloadResult]] = set()
+
+    async def start(self) -> bool:
+        """Listen for the others' reloads and announce this one's; False on SQLite or when the store is down."""
+        try:
+            self._stop = await self.store.listen(RELOAD_CHANNEL, self._heard)
+        except Exception as exc:
+            logger.warning("reload: not listening for the other replicas' reloads (%s)", type(exc).__name__)
+            return False
+        if self._stop is None:
+            return False
+        self.reloader.on_reloaded = self._tell
+        return True
+
+    def _heard(self, payload: str) -> None:
+        if payload == self._me:
+            return
+        logger.info("reload: another replica reloaded; reloading")
+        task = asyncio.get_running_loop().create_task(self.reloader.reload(tell_others=False))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _tell(self) -> None:
+        await self.store.notify(RELOAD_CHANNEL, self._me)
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        self.reloader.on_reloaded = None
+        if self._stop is not None:
+            await self._stop()
+            self._stop = None
 
 
 def install_sighup(reloader: Reloader) -> bool:

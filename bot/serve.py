@@ -21,7 +21,7 @@ from bot.http import create_app
 from bot.http.protocol import GuardedH11Protocol
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
-from bot.reload import Reloader, install_sighup, write_pid
+from bot.reload import Reloader, ReplicaReloads, install_sighup, write_pid
 from bot.service import Assistant
 from bot.store import Store
 from bot.store.locks import ProcessLock, acquire_polling_lock
@@ -63,14 +63,18 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
     )
     service.subscribe(metrics.observe)
     reloader = Reloader(service, settings)
+    replicas = ReplicaReloads(reloader, store)
     pid_file: Path | None = None
 
     async def start_reloads() -> None:  # SIGHUP and `python -m bot kb reload` reread the knowledge base
         nonlocal pid_file
         install_sighup(reloader)
         pid_file = write_pid(settings.data_dir)
+        if await replicas.start():
+            logger.info("reload: replicas on this database reload together")
 
     async def stop_reloads() -> None:
+        await replicas.stop()
         if pid_file is not None:
             pid_file.unlink(missing_ok=True)
 

@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,6 +297,38 @@ class Store:
         async with self._begin() as conn:
             for table in (questions, outbox, telegram_updates, conversations, feedback, review_decisions):
                 await conn.execute(delete(table))
+
+    async def listen(self, channel: str, on_message: Callable[[str], None]) -> Callable[[], Awaitable[None]] | None:
+        """PostgreSQL: call on_message(payload) for every NOTIFY on channel, on a connection held for it; return
+        what stops listening. None on SQLite: one host, one process at a time, nobody else to hear."""
+        if self.dialect != "postgresql":
+            return None
+        conn = await self.engine.connect()
+        try:
+            raw: Any = (await conn.get_raw_connection()).driver_connection  # asyncpg's own connection
+
+            def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+                on_message(payload)
+
+            await raw.add_listener(channel, heard)
+        except BaseException:
+            await conn.close()
+            raise
+
+        async def stop() -> None:
+            with contextlib.suppress(Exception):
+                await raw.remove_listener(channel, heard)
+            await conn.close()
+
+        return stop
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """PostgreSQL: tell every session listening on channel (NOTIFY); nothing on SQLite."""
+        if self.dialect != "postgresql":
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+            await conn.commit()
 
     async def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
