@@ -91,17 +91,21 @@ class ReplicaReloads:
     """Replicas on one PostgreSQL reload together: the one that reloaded says so on RELOAD_CHANNEL, and every other
     one rereads its KNOWLEDGE_DIR when it hears it (an invalid base is refused there as anywhere)."""
 
+    RETRY_SECONDS = 5.0
+    """How long to wait before listening again when the database ended the listening connection."""
+
     def __init__(self, reloader: Reloader, store: Store) -> None:
         self.reloader = reloader
         self.store = store
         self._me = uuid.uuid4().hex  # a replica hears its own notices too
         self._stop: Callable[[], Awaitable[None]] | None = None
-        self._pending: set[asyncio.Task[ReloadResult]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     async def start(self) -> bool:
         """Listen for the others' reloads and announce this one's; False on SQLite or when the store is down."""
         try:
-            self._stop = await self.store.listen(RELOAD_CHANNEL, self._heard)
+            self._stop = await self.store.listen(RELOAD_CHANNEL, self._heard, self._lost)
         except Exception as exc:
             logger.warning("reload: not listening for the other replicas' reloads (%s)", type(exc).__name__)
             return False
@@ -110,20 +114,47 @@ class ReplicaReloads:
         self.reloader.on_reloaded = self._tell
         return True
 
+    def _spawn(self, work: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _heard(self, payload: str) -> None:
         if payload == self._me:
             return
         logger.info("reload: another replica reloaded; reloading")
-        task = asyncio.get_running_loop().create_task(self.reloader.reload(tell_others=False))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._spawn(self.reloader.reload(tell_others=False))
+
+    def _lost(self) -> None:
+        if not self._stopping:
+            logger.warning("reload: the database ended the listening connection; listening again shortly")
+            self._spawn(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        """Listen again as soon as the database lets us, then reload once: a notice may have come meanwhile."""
+        lost, self._stop = self._stop, None
+        if lost is not None:
+            await lost()  # give the dead connection back to the pool
+        while not self._stopping:
+            await asyncio.sleep(self.RETRY_SECONDS)
+            try:
+                self._stop = await self.store.listen(RELOAD_CHANNEL, self._heard, self._lost)
+            except Exception as exc:
+                logger.warning("reload: listening again failed (%s); retrying", type(exc).__name__)
+                continue
+            logger.info("reload: listening for the other replicas' reloads again")
+            await self.reloader.reload(tell_others=False)
+            return
 
     async def _tell(self) -> None:
         await self.store.notify(RELOAD_CHANNEL, self._me)
 
     async def stop(self) -> None:
         """Stop listening."""
+        self._stopping = True
         self.reloader.on_reloaded = None
+        for task in list(self._tasks):
+            task.cancel()
         if self._stop is not None:
             await self._stop()
             self._stop = None

@@ -298,9 +298,12 @@ class Store:
             for table in (questions, outbox, telegram_updates, conversations, feedback, review_decisions):
                 await conn.execute(delete(table))
 
-    async def listen(self, channel: str, on_message: Callable[[str], None]) -> Callable[[], Awaitable[None]] | None:
-        """PostgreSQL: call on_message(payload) for every NOTIFY on channel, on a connection held for it; return
-        what stops listening. None on SQLite: one host, one process at a time, nobody else to hear."""
+    async def listen(
+        self, channel: str, on_message: Callable[[str], None], on_lost: Callable[[], None] | None = None
+    ) -> Callable[[], Awaitable[None]] | None:
+        """PostgreSQL: call on_message(payload) for every NOTIFY on channel, on a connection held for it, and
+        on_lost() if that connection ends under it (the server restarted); return what stops listening. None on
+        SQLite: one host, one process at a time, nobody else to hear."""
         if self.dialect != "postgresql":
             return None
         conn = await self.engine.connect()
@@ -310,15 +313,22 @@ class Store:
             def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
                 on_message(payload)
 
+            def ended(_connection: object) -> None:
+                if on_lost is not None:
+                    on_lost()
+
             await raw.add_listener(channel, heard)
+            raw.add_termination_listener(ended)
         except BaseException:
             await conn.close()
             raise
 
         async def stop() -> None:
+            raw.remove_termination_listener(ended)  # stopping on purpose is not losing it
             with contextlib.suppress(Exception):
                 await raw.remove_listener(channel, heard)
-            await conn.close()
+            with contextlib.suppress(Exception):  # a connection the server ended is gone already
+                await conn.close()
 
         return stop
 
