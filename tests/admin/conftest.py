@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.browser import chromium
+from fakes.browser import checked_page, chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 
@@ -60,16 +60,7 @@ def page(browser: Any, start_admin: ServerFactory) -> Iterator[Any]:
 
     It depends on start_admin so that it closes before the servers stop: a request the page makes after the
     test's last step (a script's late fetch) must not meet a server already gone."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.set_default_timeout(10_000)
-    try:
+    with checked_page(browser, []) as page:
         yield page
-    finally:
-        context.close()
-    assert not errors, f"the page logged errors: {errors}"
 
 

@@ -38,3 +38,19 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def checked_page(browser: Any, errors: list[str]) -> Iterator[Any]:
+    """Yield a fresh desktop-sized page (zh-CN, 10 s timeouts) whose errors land in `errors`; after the test,
+    any left there fails it (a test that provokes one on purpose removes it)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"the page logged errors: {errors}"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.browser import chromium
+from fakes.browser import checked_page, chromium
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "http"))
 
@@ -69,14 +69,5 @@ def console_errors() -> list[str]:
 @pytest.fixture
 def page(browser: Any, console_errors: list[str]) -> Iterator[Any]:
     """Return a fresh desktop-sized page whose console errors fail the test."""
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    errors = console_errors
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.set_default_timeout(10_000)
-    try:
+    with checked_page(browser, console_errors) as page:
         yield page
-    finally:
-        context.close()
-    assert not errors, f"the page logged errors: {errors}"
