@@ -33,8 +33,13 @@ _UNKNOWN_WORD_WEIGHT = 0.7
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+def _text_lines(text: str) -> list[str]:
+    """Return the lines of a data file that are neither blank nor comments."""
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
 def _lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return _text_lines(path.read_text(encoding="utf-8"))
 
 
 def _read_words(path: Path) -> list[str]:
@@ -46,12 +51,12 @@ def _read_words(path: Path) -> list[str]:
 
 
 def _prefix_dict_validator(
-    dictionary: bytes, classes: bytes
+    dictionary: bytes, class_entries: int
 ) -> Callable[[Any], tuple[dict[str, int], int, dict[str, str]]]:
-    """Return a check that a cached prefix dictionary was built from these dictionary and word class files."""
+    """Return a check that a cached prefix dictionary was built from this dictionary file and has the word
+    classes of a file of class_entries lines."""
     entries = dictionary.count(b"\n")
     samples = [line.split()[0] for line in dictionary.decode("utf-8").splitlines()[:: max(1, entries // 64)] if line]
-    class_entries = sum(1 for line in classes.splitlines() if line and not line.startswith(b"#"))
 
     def validate(value: Any) -> tuple[dict[str, int], int, dict[str, str]]:
         expect(isinstance(value, tuple) and len(value) == 3, "not a (frequencies, total, classes) triple")
@@ -65,17 +70,16 @@ def _prefix_dict_validator(
     return validate
 
 
-def _compact(freq: dict[str, int], classes_text: str) -> tuple[dict[str, int], dict[str, str]]:
+def _compact(freq: dict[str, int], class_lines: list[str]) -> tuple[dict[str, int], dict[str, str]]:
     """Return the prefix dictionary with one int object per distinct frequency, and the word classes keyed by
     the dictionary's own key objects: marshal keeps the sharing, which saves a few MiB in every process."""
     ints: dict[int, int] = {}
     shared = {word: ints.setdefault(n, n) for word, n in freq.items()}
     keys = {word: word for word in shared}
     classes: dict[str, str] = {}
-    for line in classes_text.splitlines():
-        if line and not line.startswith("#"):
-            word, cls = line.split(" ", 1)
-            classes[keys.get(word, word)] = sys.intern(cls)
+    for line in class_lines:
+        word, cls = line.split(" ", 1)
+        classes[keys.get(word, word)] = sys.intern(cls)
     return shared, classes
 
 
@@ -83,15 +87,16 @@ def _initialize(tokenizer: jieba.Tokenizer, dictionary: bytes, classes: bytes, c
     """Give the tokenizer its prefix dictionary, from the cache when a valid one is there (jieba's own cache
     trusts any file it can unmarshal, and logs a traceback when it cannot write one); return the word classes."""
     name = "jieba-" + fingerprint(jieba.__version__, dictionary, classes) + ".cache"
+    class_lines = _text_lines(classes.decode("utf-8"))
     # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        cached = cache.load(name, _prefix_dict_validator(dictionary, classes))
+        cached = cache.load(name, _prefix_dict_validator(dictionary, len(class_lines)))
         if cached is None:
             with tokenizer.get_dict_file() as f:
                 freq, total = tokenizer.gen_pfdict(f)
-            freq, word_classes = _compact(freq, classes.decode("utf-8"))
+            freq, word_classes = _compact(freq, class_lines)
             cached = (freq, total, word_classes)
             cache.store(name, cached)
     finally:
