@@ -23,6 +23,14 @@ QUESTION = "企业开办要几天"
 OLD, NEW = "已压缩至0.5个工作日", "已压缩至0.5个工作日（测试改写）"
 
 
+def _wait_for_reload(server: Any, version: str, failure: str) -> None:
+    """Wait until /healthz reports a knowledge base version other than `version` (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while server.client.get("/healthz").json()["knowledge_base"]["version"] == version:
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
+
+
 def test_kb_reload_asks_the_running_server_and_refuses_an_invalid_base(
     knowledge: Path, tmp_path: Path, start_serve: Any
 ) -> None:
@@ -39,10 +47,7 @@ def test_kb_reload_asks_the_running_server_and_refuses_an_invalid_base(
     edit_topic(knowledge, OLD, NEW)
     done = subprocess.run(command, env=clean_env(**env), capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    deadline = time.monotonic() + 30
-    while server.client.get("/healthz").json()["knowledge_base"]["version"] == version:
-        assert time.monotonic() < deadline, "the server did not reload"
-        time.sleep(0.05)
+    _wait_for_reload(server, version, "the server did not reload")
     assert NEW in server.client.post("/v1/ask", json={"question": QUESTION}).json()["answer"]
 
 
@@ -60,10 +65,7 @@ def test_replicas_on_one_postgresql_reload_together(
     version = second.client.get("/healthz").json()["knowledge_base"]["version"]
     edit_topic(knowledge, OLD, NEW)
     os.kill(first.process.pid, signal.SIGHUP)
-    deadline = time.monotonic() + 30
-    while second.client.get("/healthz").json()["knowledge_base"]["version"] == version:
-        assert time.monotonic() < deadline, "the second replica did not reload"
-        time.sleep(0.05)
+    _wait_for_reload(second, version, "the second replica did not reload")
     for server in (first, second):
         assert NEW in server.client.post("/v1/ask", json={"question": QUESTION}).json()["answer"]
     assert first.stop() == 0 and second.stop() == 0
