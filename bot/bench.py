@@ -50,7 +50,8 @@ def _real_questions() -> list[str]:
 def synthetic_docs(engine: Engine, examples: int, seed: int = 7) -> list[IntentDoc]:
     """Return intents whose example questions are random phrases built from real Chinese words."""
     rng = random.Random(seed)
-    words = [w for w, f in engine.analyzer.lexicon.tokenizer.FREQ.items() if f and 2 <= len(w) <= 4 and f < 20_000]
+    vocabulary = engine.analyzer.lexicon.tokenizer.vocabulary
+    words = [w for w, f in vocabulary.items() if 2 <= len(w) <= 4 and f < 20_000]
     words = sorted(words)[:: max(1, len(words) // 30_000)]
     docs: list[IntentDoc] = []
     per_intent = 5

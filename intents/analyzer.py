@@ -105,7 +105,7 @@ class Analyzer:
 
     def _is_word(self, text: str) -> bool:
         lexicon = self.lexicon
-        return bool(lexicon.tokenizer.FREQ.get(text)) or text in lexicon.domain_words or text in lexicon.synonyms
+        return bool(lexicon.tokenizer.frequency(text)) or text in lexicon.domain_words or text in lexicon.synonyms
 
     def correct_homophones(self, text: str) -> str:
         """Replace a non-word that sounds exactly like a domain term (开半 → 开办, 注消 → 注销)."""
@@ -152,7 +152,7 @@ class Analyzer:
         tokens: list[str] = []
         applied: list[tuple[str, str]] = []
         for chunk in text.split():
-            for raw in self.lexicon.tokenizer.cut(chunk, HMM=False):
+            for raw in self.lexicon.tokenizer.words(chunk):
                 token = synonyms.get(raw, raw)
                 if token != raw:
                     applied.append((raw, token))

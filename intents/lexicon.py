@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from intents._jieba import jieba
-from intents.cache import Cache, default_folder, expect, fingerprint
+from intents.cache import Cache, default_folder, fingerprint
+from intents.segmenter import CACHE_FORMAT, Dictionary, TrieTokenizer
 from knowledge.loader import YAML_LOADER
 
 logger = logging.getLogger(__name__)
@@ -22,6 +20,8 @@ logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 WEIGHT_CACHE_SIZE = 50_000
 """Word weights kept in memory; the cache starts over when full (the lexicon's own words are about 80,000)."""
+TERM_FREQUENCY = 200_000
+"""The least frequency a lexicon term is given in the segmentation dictionary, so that jieba keeps it whole."""
 INTERROGATIVES = frozenset({"多久", "多少", "何时", "哪里", "什么", "怎么"})
 """Canonical question words (synonyms.yaml maps the variants): they carry intent but little topic."""
 
@@ -31,6 +31,7 @@ _CLASS_WEIGHT = {"v": 0.6, "a": 0.4, "f": 0.15}
 _UNKNOWN_WORD_WEIGHT = 0.7
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_ZERO_FREQUENCY = re.compile(rb"^[^ \n]+ 0+(?: |$)", re.MULTILINE)
 
 
 def _text_lines(text: str) -> list[str]:
@@ -50,68 +51,43 @@ def _read_words(path: Path) -> list[str]:
     return words
 
 
-def _prefix_dict_validator(
-    dictionary: bytes, class_entries: int
-) -> Callable[[Any], tuple[dict[str, int], int, dict[str, str]]]:
-    """Return a check that a cached prefix dictionary was built from this dictionary file and has the word
-    classes of a file of class_entries lines."""
-    entries = dictionary.count(b"\n")
-    samples = [line.split()[0] for line in dictionary.decode("utf-8").splitlines()[:: max(1, entries // 64)] if line]
-
-    def validate(value: Any) -> tuple[dict[str, int], int, dict[str, str]]:
-        expect(isinstance(value, tuple) and len(value) == 3, "not a (frequencies, total, classes) triple")
-        freq, total, word_classes = value
-        expect(isinstance(freq, dict) and isinstance(total, int) and isinstance(word_classes, dict), "wrongly typed")
-        expect(total > 0 and len(freq) >= entries, f"{len(freq)} prefixes for {entries} dictionary words")
-        expect(all(isinstance(freq.get(word), int) for word in samples), "dictionary words are missing")
-        expect(len(word_classes) == class_entries, f"{len(word_classes)} word classes for {class_entries} lines")
-        return freq, total, word_classes
-
-    return validate
+def _samples(dictionary: bytes, count: int = 64) -> list[tuple[str, int]]:
+    """Return (word, frequency) of about `count` lines spread over a dictionary file, without splitting it all
+    (the cache check must cost little next to the load it saves)."""
+    samples: list[tuple[str, int]] = []
+    step = max(1, len(dictionary) // count)
+    for start in range(0, len(dictionary), step):
+        begin = dictionary.find(b"\n", start) + 1 if start else 0
+        if start and not begin:
+            break
+        end = dictionary.find(b"\n", begin)
+        parts = dictionary[begin : end if end >= 0 else None].split(b" ")
+        if len(parts) >= 2 and parts[1].isdigit():
+            samples.append((parts[0].decode("utf-8"), int(parts[1])))
+    return samples
 
 
-def _compact(freq: dict[str, int], class_lines: list[str]) -> tuple[dict[str, int], dict[str, str]]:
-    """Return the prefix dictionary with one int object per distinct frequency, and the word classes keyed by
-    the dictionary's own key objects: marshal keeps the sharing, which saves a few MiB in every process."""
-    ints: dict[int, int] = {}
-    shared = {word: ints.setdefault(n, n) for word, n in freq.items()}
-    keys = {word: word for word in shared}
-    classes: dict[str, str] = {}
-    for line in class_lines:
-        word, cls = line.split(" ", 1)
-        classes[keys.get(word, word)] = sys.intern(cls)
-    return shared, classes
-
-
-def _initialize(tokenizer: jieba.Tokenizer, dictionary: bytes, classes: bytes, cache: Cache) -> dict[str, str]:
-    """Give the tokenizer its prefix dictionary, from the cache when a valid one is there (jieba's own cache
-    trusts any file it can unmarshal, and logs a traceback when it cannot write one); return the word classes."""
-    name = "jieba-" + fingerprint(jieba.__version__, dictionary, classes) + ".cache"
-    class_lines = _text_lines(classes.decode("utf-8"))
-    # Loading the prefix dictionary creates ~200,000 objects; the cyclic GC would scan them several times.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        cached = cache.load(name, _prefix_dict_validator(dictionary, len(class_lines)))
-        if cached is None:
-            with tokenizer.get_dict_file() as f:
-                freq, total = tokenizer.gen_pfdict(f)
-            freq, word_classes = _compact(freq, class_lines)
-            cached = (freq, total, word_classes)
-            cache.store(name, cached)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    tokenizer.FREQ, tokenizer.total, word_classes = cached
-    tokenizer.initialized = True
-    return word_classes
+def _dictionary(dictionary: bytes, classes: bytes, terms: list[str], cache: Cache) -> Dictionary:
+    """Return the segmentation dictionary with the terms added, from the cache when a valid one is there."""
+    name = "jieba-" + fingerprint(jieba.__version__, CACHE_FORMAT, dictionary, classes, "\n".join(terms)) + ".cache"
+    lines = dictionary.count(b"\n") + (bool(dictionary) and not dictionary.endswith(b"\n"))
+    words = lines - len(_ZERO_FREQUENCY.findall(dictionary))
+    added = set(terms)
+    samples = [(word, n) for word, n in _samples(dictionary) if word not in added]
+    cached = cache.load(name, lambda value: Dictionary.from_cache(value, samples, words, added))
+    if cached is None:
+        base = Dictionary.parse(dictionary.decode("utf-8"), _text_lines(classes.decode("utf-8")))
+        # A high frequency makes jieba keep a term whole; weights ignore it (see weight()).
+        cached = base.with_added({word: max(base.frequency(word), TERM_FREQUENCY) for word in terms})
+        cache.store(name, cached.to_cache())
+    return cached
 
 
 @dataclass(slots=True)
 class Lexicon:
     """Everything the analyzer needs to know about words; built once and shared."""
 
-    tokenizer: jieba.Tokenizer
+    tokenizer: TrieTokenizer
     synonyms: dict[str, str]
     stopwords: frozenset[str]
     domain_words: frozenset[str]
@@ -127,8 +103,6 @@ class Lexicon:
     list_words: frozenset[str]
     """Words asking for a list (哪几个, 都有哪些): only an entry whose examples use them or whose reply lists may
     answer."""
-    word_classes: dict[str, str]
-    """Non-noun dictionary words and their class: v verb, a modifier, f function word."""
     fingerprint: str
     """A hash of every file and word the lexicon was built from, for caches derived from it."""
     _weights: dict[str, float] = field(default_factory=dict)
@@ -137,7 +111,8 @@ class Lexicon:
     def load(cls, data_dir: Path = DATA_DIR, extra_words: Iterable[str] = (), cache: Cache | None = None) -> Lexicon:
         """Load the lexicon files from data_dir and add extra domain words (such as the knowledge base's terms).
 
-        jieba's prefix dictionary is read from `cache` when a valid copy is there (default: the per-user folder).
+        The segmentation dictionary (with the terms added) is read from `cache` when a valid copy is there
+        (default: the per-user folder).
         """
         names = (
             "base_dict.txt",
@@ -151,13 +126,6 @@ class Lexicon:
             "word_classes.txt",
         )
         fixed_files = [data_dir / n for n in names]
-        tokenizer = jieba.Tokenizer(dictionary=str(data_dir / "base_dict.txt"))
-        word_classes = _initialize(
-            tokenizer,
-            (data_dir / "base_dict.txt").read_bytes(),
-            (data_dir / "word_classes.txt").read_bytes(),
-            cache or Cache(default_folder()),
-        )
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
@@ -177,9 +145,14 @@ class Lexicon:
         stopwords = frozenset(_read_words(data_dir / "stopwords.txt"))
         # Multi-character stop words are words too: kept whole, they cannot glue onto a neighbour (报道里 → 年报).
         fillers = {w for w in stopwords if len(w) >= 2}
-        for word in sorted(domain | places | details | list_words | fillers | synonyms.keys()):
-            # A high frequency makes jieba keep the term whole; weights ignore it (see weight()).
-            tokenizer.add_word(word, freq=max(tokenizer.FREQ.get(word, 0), 200_000))
+        tokenizer = TrieTokenizer(
+            _dictionary(
+                (data_dir / "base_dict.txt").read_bytes(),
+                (data_dir / "word_classes.txt").read_bytes(),
+                sorted(domain | places | details | list_words | fillers | synonyms.keys()),
+                cache or Cache(default_folder()),
+            )
+        )
         pinyin: dict[str, tuple[str, ...]] = {}
         for line in (data_dir / "pinyin.txt").read_text(encoding="utf-8").splitlines():
             ch, *readings = line.split(" ")
@@ -197,7 +170,6 @@ class Lexicon:
             phrase_pinyin=phrase_pinyin,
             detail_words=details,
             list_words=list_words,
-            word_classes=word_classes,
             fingerprint=fingerprint(
                 *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
             ),
@@ -226,11 +198,11 @@ class Lexicon:
         elif token.isascii() and len(token) == 1:
             w = _MIN_WEIGHT
         else:
-            freq = self.tokenizer.FREQ.get(token, 0)
+            freq = self.tokenizer.frequency(token)
             if not freq:
                 w = _UNKNOWN_WORD_WEIGHT if len(token) >= 2 else _MIN_WEIGHT * 3
             else:
-                w = _CLASS_WEIGHT.get(self.word_classes.get(token, ""), 1.0)
+                w = _CLASS_WEIGHT.get(self.tokenizer.vocabulary.word_class(token), 1.0)
                 if freq > 100_000:
                     w *= 0.25
                 elif freq > 20_000:

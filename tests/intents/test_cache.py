@@ -15,6 +15,7 @@ import pytest
 
 from intents import Engine, cache, matcher
 from intents.matcher import IntentDoc, index_key
+from intents.segmenter import Dictionary
 from knowledge import KnowledgeBase
 
 QUESTION = "企业开办要几天"
@@ -101,6 +102,8 @@ def test_an_index_cache_pointing_past_its_examples_is_rebuilt(kb: KnowledgeBase,
         pytest.param(({}, 0), id="empty-dictionary"),
         pytest.param(({"企业": 5}, 5), id="a-few-words"),
         pytest.param([1, 2], id="wrong-type"),
+        pytest.param(Dictionary.parse("企业 5\n", []).to_cache(), id="a-trie-of-one-word"),
+        pytest.param((b"", b"", b"", 1), id="empty-bytes"),
     ],
 )
 def test_a_jieba_cache_that_does_not_fit_is_rebuilt(
@@ -131,7 +134,7 @@ def test_a_read_only_cache_folder_with_valid_caches_is_used(
     try:
         monkeypatch.setattr(cache.tempfile, "mkstemp", refuse)  # root ignores the mode bits; refuse writes anyway
         monkeypatch.setattr(matcher.Matcher, "_build", no_rebuild)
-        monkeypatch.setattr("intents.lexicon.jieba.Tokenizer.gen_pfdict", no_rebuild)
+        monkeypatch.setattr("intents.lexicon.Dictionary.parse", no_rebuild)
         assert _answers_right(Engine(kb, cache_dir=warm))
     finally:
         os.chmod(warm, 0o755)
