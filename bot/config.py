@@ -423,6 +423,9 @@ class Settings(BaseSettings):
     another replica (or the restarted process) this long after it was taken."""
     escalation_timeout_seconds: Annotated[int, _whole(1, 120)] = 10
     """How long one delivery attempt to the escalation webhook may take."""
+    escalation_lease_seconds: Annotated[int | None, _whole(3, 3600)] = None
+    """How long an escalation claimed by one process is left to it: after a crash, what it held is delivered by
+    another replica (or the restarted process) this long after it was claimed. None: 2 timeouts + 5 s."""
     escalate_suggestions: Annotated[bool, BeforeValidator(_bool)] = False
     """Also hand questions that only got suggestions to the escalation webhook."""
     replicas: Annotated[int, _whole(1, 1000)] = 1
@@ -460,6 +463,13 @@ class Settings(BaseSettings):
         missing = [name for name, value in wecom.items() if value is None]
         if missing and len(missing) < len(wecom):
             raise _problem(f"WeCom needs WECOM_TOKEN, WECOM_AES_KEY and WECOM_CORP_ID; missing {', '.join(missing)}")
+        lease = self.escalation_lease_seconds
+        if lease is not None and lease <= 2 * self.escalation_timeout_seconds:
+            # A claim must outlast its turn in the queue and the attempt itself, or it could be delivered twice.
+            raise _problem(
+                f"ESCALATION_LEASE_SECONDS ({lease}) must be more than twice ESCALATION_TIMEOUT_SECONDS "
+                f"({self.escalation_timeout_seconds})"
+            )
         if self.database_url is not None:
             # Replicas generating their own would each hash users differently and refuse each other's webhook posts.
             if self.user_hash_salt is None:

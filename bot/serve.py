@@ -50,6 +50,7 @@ def build_app(settings: Settings, engine: Engine) -> Starlette:
             settings.escalation_webhook_url,
             secret=reveal(settings.escalation_webhook_secret),
             timeout=settings.escalation_timeout_seconds,
+            lease_seconds=settings.escalation_lease_seconds,
             on_result=metrics.escalation,
         )
     service = Assistant(

@@ -88,6 +88,16 @@ def test_replicas_divide_the_per_minute_limits() -> None:
         Settings.from_env({"REPLICAS": "0"}, dotenv=None)
 
 
+def test_an_escalation_lease_must_outlast_two_delivery_attempts() -> None:
+    assert Settings().escalation_lease_seconds is None  # the dispatcher's default: 2 timeouts + 5 s
+    settings = Settings.from_env({"ESCALATION_TIMEOUT_SECONDS": "1", "ESCALATION_LEASE_SECONDS": "3"}, dotenv=None)
+    assert settings.escalation_lease_seconds == 3
+    with pytest.raises(ConfigError, match=r"ESCALATION_LEASE_SECONDS \(20\) must be more than twice"):
+        Settings.from_env({"ESCALATION_LEASE_SECONDS": "20"}, dotenv=None)  # the timeout is 10 s by default
+    with pytest.raises(ConfigError, match="ESCALATION_LEASE_SECONDS must be between 3 and 3600"):
+        Settings.from_env({"ESCALATION_LEASE_SECONDS": "1"}, dotenv=None)
+
+
 def test_the_database_password_is_never_printed_nor_logged() -> None:
     settings = Settings.from_env({"DATABASE_URL": DATABASE, "USER_HASH_SALT": LONG}, dotenv=None)
     printed = str(settings.masked())

@@ -92,7 +92,8 @@ def test_escalations_survive_kill_9_and_are_delivered_once_after_restart(
     env = {
         **_store_env(backend, tmp_path, request),
         "ESCALATION_WEBHOOK_URL": receiver.url,
-        "ESCALATION_TIMEOUT_SECONDS": "1",  # a killed process's claims lapse after 7 s
+        "ESCALATION_TIMEOUT_SECONDS": "1",
+        "ESCALATION_LEASE_SECONDS": "3",  # a killed process's claims lapse after 3 s (25 s by default)
     }
     first = start_serve(**env)
     ids = [first.client.post("/v1/ask", json={"question": OUT_OF_SCOPE}).json()["id"] for _ in range(20)]
