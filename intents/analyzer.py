@@ -40,7 +40,9 @@ UNIT_GROUPS: dict[str, tuple[str, ...]] = {
 _UNIT_TO_GROUP = {unit: group for group, units in UNIT_GROUPS.items() for unit in units}
 _UNIT_ALTERNATION = "|".join(sorted((re.escape(u) for u in _UNIT_TO_GROUP), key=len, reverse=True))
 _NUMBER = r"[\d一二两三四五六七八九十百千][\d.一二两三四五六七八九十百千]*"
-_ASKED_UNIT = re.compile(r"(?:多少|几)个?(" + _UNIT_ALTERNATION + ")")
+_NOUN_NOT_UNIT = "项目|份额|场所|场地|类型|类别|条件|条例"
+"""Nouns that begin with a measure word: 多少个项目 asks a count of projects (in 个), not a count in 项."""
+_ASKED_UNIT = re.compile(r"(?:多少|几)个?(?!" + _NOUN_NOT_UNIT + ")(" + _UNIT_ALTERNATION + ")")
 _GIVEN_UNIT = re.compile(_NUMBER + r"(?:多|余)?(万|亿)?(?:多|余)?个?(" + _UNIT_ALTERNATION + ")?")
 
 

@@ -62,5 +62,3 @@ def page(browser: Any, start_admin: ServerFactory) -> Iterator[Any]:
     test's last step (a script's late fetch) must not meet a server already gone."""
     with checked_page(browser, []) as page:
         yield page
-
-

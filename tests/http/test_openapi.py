@@ -149,9 +149,7 @@ def test_every_route_is_documented(api: Running) -> None:
     doc = api.client.get("/openapi.json").json()
     # The chat page's own calls are described in docs/http-api.md, the admin console's in docs/curation.md.
     routes = {
-        (path, method)
-        for path, method in _served(api.app.routes)
-        if path not in WEB_PATHS and not is_admin_path(path)
+        (path, method) for path, method in _served(api.app.routes) if path not in WEB_PATHS and not is_admin_path(path)
     }
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == documented

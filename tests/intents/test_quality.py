@@ -36,9 +36,9 @@ def test_own_question_set_meets_the_floors(engine: Engine) -> None:
 
 TUNING_LEVELS = {
     # set: (in-scope at least, out-of-scope fallback at least, confidently wrong at most), as reached
-    "tuning-nearmiss.tsv": (0.93, 0.87, 0.08),
+    "tuning-nearmiss.tsv": (0.93, 0.89, 0.07),
     "tuning-paraphrase.tsv": (0.93, 0.95, 0.025),
-    "tuning-voices.tsv": (0.84, 0.92, 0.03),
+    "tuning-voices.tsv": (0.85, 0.92, 0.03),
 }
 
 

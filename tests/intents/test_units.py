@@ -9,7 +9,16 @@ from intents.analyzer import units_asked, units_given
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("惠及多少人", {"人"}), ("几户企业", {"家"}), ("多少亿", {"亿"}), ("几个工作日", {"天"}), ("多少", set())],
+    [
+        ("惠及多少人", {"人"}),
+        ("几户企业", {"家"}),
+        ("多少亿", {"亿"}),
+        ("几个工作日", {"天"}),
+        ("多少", set()),
+        ("审批了多少项", {"项"}),
+        ("城市更新有多少个项目", set()),  # a noun that begins with a measure word: projects, counted in 个
+        ("有几类型", set()),
+    ],
 )
 def test_units_asked(text: str, units: set[str]) -> None:
     assert units_asked(text) == units
