@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fakes.servers import PromptServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -39,7 +40,7 @@ def serve(app: Any, **options: Any) -> Iterator[str]:
     port = sock.getsockname()[1]
     options = {"log_config": None, "access_log": False, "lifespan": "on", "timeout_graceful_shutdown": 5, **options}
     config = uvicorn.Config(app, **options)
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -51,7 +52,7 @@ def serve(app: Any, **options: Any) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(15)
         sock.close()
         assert not thread.is_alive(), "test server did not stop"

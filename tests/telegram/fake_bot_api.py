@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import httpx
 import telegram_factories as tf
 import uvicorn
+from fakes.servers import PromptServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -248,7 +249,7 @@ class FakeBotApi:
         self._changed = asyncio.Condition()
         self._closing = False
         self._pusher: asyncio.Task[None] | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: PromptServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = 0
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
@@ -618,12 +619,12 @@ class FakeBotApi:
         return True
 
 
-async def start_server(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+async def start_server(app: Any) -> tuple[PromptServer, asyncio.Task[None], int]:
     """Serve an ASGI app on 127.0.0.1 on a free port, in this event loop; return the server, its task and port."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none", timeout_graceful_shutdown=1
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
@@ -633,9 +634,9 @@ async def start_server(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], in
     return server, task, port
 
 
-async def stop_server(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+async def stop_server(server: PromptServer, task: asyncio.Task[None]) -> None:
     """Stop a server started with start_server."""
-    server.should_exit = True
+    server.stop()
     await asyncio.wait_for(task, 5)
 
 
