@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.startup import long_lived
 from intents import Engine
 from intents.matcher import IntentDoc, Matcher
 
@@ -87,7 +88,8 @@ def run_bench(*, quick: bool = False, cache_dir: Path | None = None) -> int:
         f"best {min(wall):.3f} s; peak RSS {peak_kib / 1024:.1f} MiB"
     )
     start = time.perf_counter()
-    engine = Engine.load(cache_dir=cache_dir)
+    with long_lived():  # as serve and the CLI build it: frozen out of the cyclic GC's full collections
+        engine = Engine.load(cache_dir=cache_dir)
     print(
         f"engine load: {time.perf_counter() - start:.3f} s ({len(engine.kb.entries)} entries, "
         f"{engine.matcher.example_count} example questions)"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.service import Assistant
+from bot.startup import refreeze
 from bot.store import Store
 from intents import Engine
 from knowledge.loader import KnowledgeBaseError
@@ -68,6 +69,7 @@ class Reloader:
                 return ReloadResult(False, self.service.kb_version, self.service.entry_count, type(exc).__name__)
             before = self.service.kb_version
             self.service.swap(engine)
+            refreeze()  # the old engine is freed, the new one kept out of full collections
             logger.info(
                 "knowledge base reloaded: %s → %s, %d entries",
                 before,

@@ -4,6 +4,8 @@ with its errors and the old one keeps serving; SIGHUP through `kb reload`; Teleg
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from pathlib import Path
 
 from fakes.knowledge import TOPIC, edit_topic
@@ -11,6 +13,7 @@ from fakes.knowledge import TOPIC, edit_topic
 from bot.config import Settings
 from bot.reload import Reloader
 from bot.service import Asker, Assistant
+from bot.startup import long_lived
 from intents import Engine
 
 QUESTION = "企业开办要几天"
@@ -58,3 +61,20 @@ async def test_an_invalid_base_is_refused_and_the_old_one_keeps_serving(knowledg
     assert not result.ok and "business_registration.yaml" in result.errors
     assert service.kb_version == before and failures == []
     assert OLD in (await service.ask(QUESTION, Asker("api"))).text
+
+
+async def test_a_reload_frees_the_old_engine_in_a_process_that_froze_its_state(knowledge: Path) -> None:
+    """serve freezes its engine out of the cyclic GC (bot.startup); a reload must not keep the old one for good."""
+    with long_lived():
+        engine = Engine.load(data_dir=knowledge)
+        service = Assistant(engine)
+    old = weakref.ref(engine.analyzer.lexicon.tokenizer)  # in a reference cycle: only the cyclic GC frees it
+    del engine
+    try:
+        assert gc.get_freeze_count() > 0
+        edit_topic(knowledge, OLD, NEW)
+        assert (await Reloader(service, Settings(knowledge_dir=knowledge)).reload()).ok
+        assert old() is None, "the old engine's dictionary is still in memory after the reload"
+        assert NEW in (await service.ask(QUESTION, Asker("api"))).answer.text
+    finally:
+        gc.unfreeze()
