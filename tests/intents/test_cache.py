@@ -6,6 +6,7 @@ import errno
 import logging
 import marshal
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -43,13 +44,19 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "intents.cache" and r.levelno >= logging.WARNING]
 
 
-@pytest.fixture
-def warm(kb: KnowledgeBase, tmp_path: Path) -> Path:
-    """Return a cache folder holding valid caches for the real knowledge base."""
-    folder = tmp_path / "cache"
+@pytest.fixture(scope="module")
+def built(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a cache folder that an engine on the real knowledge base has filled, once for the module."""
+    folder = tmp_path_factory.mktemp("built") / "cache"
     Engine(kb, cache_dir=folder)
     assert _only(folder, "index-*.marshal") and _only(folder, "jieba-*.cache")
     return folder
+
+
+@pytest.fixture
+def warm(built: Path, tmp_path: Path) -> Path:
+    """Return this test's own copy of a cache folder holding valid caches for the real knowledge base."""
+    return Path(shutil.copytree(built, tmp_path / "cache"))
 
 
 def _overwrite(path: Path, value: Any) -> None:
