@@ -127,6 +127,9 @@ class Lexicon:
             "word_classes.txt",
         )
         fixed_files = [data_dir / n for n in names]
+        dictionary = (data_dir / "base_dict.txt").read_bytes()
+        classes = (data_dir / "word_classes.txt").read_bytes()
+        read = {"base_dict.txt": dictionary, "word_classes.txt": classes}  # the largest files, read once
         raw_synonyms = yaml.load((data_dir / "synonyms.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
         synonyms: dict[str, str] = {}
         for canonical, variants in raw_synonyms.items():
@@ -148,8 +151,8 @@ class Lexicon:
         fillers = {w for w in stopwords if len(w) >= 2}
         tokenizer = TrieTokenizer(
             _dictionary(
-                (data_dir / "base_dict.txt").read_bytes(),
-                (data_dir / "word_classes.txt").read_bytes(),
+                dictionary,
+                classes,
                 sorted(domain | places | details | list_words | fillers | synonyms.keys()),
                 cache or Cache(default_folder()),
             )
@@ -172,7 +175,8 @@ class Lexicon:
             detail_words=details,
             list_words=list_words,
             fingerprint=fingerprint(
-                *(p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()), *sorted(domain | places)
+                *(read.get(p.name) or p.read_bytes() for p in (*fixed_files, *domain_files) if p.is_file()),
+                *sorted(domain | places),
             ),
             pinyin=pinyin,
         )
