@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.startup import long_lived
 from intents import Engine
+from intents.evaluation import load_cases
 from intents.matcher import IntentDoc, Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +40,7 @@ def _time_each(func: Callable[[str], object], questions: Sequence[str], rounds: 
 
 
 def _real_questions() -> list[str]:
-    questions: list[str] = []
-    for path in QUESTION_FILES:
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line and not line.startswith("#") and "\t" in line:
-                    questions.append(line.split("\t", 1)[0])
-    return questions
+    return [case.question for path in QUESTION_FILES if path.is_file() for case in load_cases(path)]
 
 
 def synthetic_docs(engine: Engine, examples: int, seed: int = 7) -> list[IntentDoc]:

@@ -10,6 +10,7 @@ import pytest
 from intents import Engine
 from intents._jieba import jieba
 from intents.cache import CacheMismatch
+from intents.evaluation import load_cases
 from intents.lexicon import DATA_DIR
 from intents.normalize import normalize
 from intents.segmenter import Dictionary, TrieTokenizer
@@ -20,12 +21,7 @@ QUESTION_FILES = [*sorted((ROOT / "tests" / "data").glob("*.tsv")), DEV_QUESTION
 
 
 def _questions() -> list[str]:
-    questions: list[str] = []
-    for path in QUESTION_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line and not line.startswith("#") and "\t" in line:
-                questions.append(line.split("\t", 1)[0])
-    return questions
+    return [case.question for path in QUESTION_FILES for case in load_cases(path)]
 
 
 @pytest.fixture(scope="module")
